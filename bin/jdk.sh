@@ -1,0 +1,26 @@
+# Sourced by ./lowbit, ./test and .ci/run: sets JAVA_HOME to a JDK >= 22 and puts it first on PATH.
+lowbit_jdk_ok() {
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+  local v
+  v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
+  [ -n "$v" ] && [ "${v%%.*}" -ge 22 ] 2>/dev/null
+}
+lowbit_find_jdk() {
+  local c
+  for c in "${LOWBIT_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/*24* \
+           /usr/lib/jvm/*23* /usr/lib/jvm/*22* /usr/lib/jvm/* /opt/java/* /opt/jdk*; do
+    [ -n "$c" ] && lowbit_jdk_ok "$c" && { echo "$c"; return 0; }
+  done
+  return 1
+}
+if ! JAVA_HOME=$(lowbit_find_jdk); then
+  echo "lowbit: no JDK >= 22 found (checked JAVA_HOME and /usr/lib/jvm). Install one, e.g. Temurin 25, or set JAVA_HOME." >&2
+  exit 2
+fi
+export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+LOWBIT_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC"
+if ! command -v mvn >/dev/null 2>&1; then
+  echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
+  exit 2
+fi

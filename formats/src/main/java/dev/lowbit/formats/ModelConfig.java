@@ -1,0 +1,86 @@
+package dev.lowbit.formats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * config.json of a supported model, normalised to the numbers the inference core needs. `raw` keeps every key
+ * (known or not), so a rewritten config loses nothing.
+ */
+public record ModelConfig(Architecture arch, int hidden, int layers, int heads, int kvHeads, int headDim, int ffn,
+                          int vocab, double eps, boolean tiedEmbeddings, boolean attentionBias, int maxPositions,
+                          Rope rope, ObjectNode raw) {
+
+    public static ModelConfig read(Path dir) {
+        Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
+        if (!Files.isRegularFile(file)) throw new FormatException(file, "missing config.json");
+        JsonNode root;
+        try {
+            root = SafetensorsFile.JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new FormatException(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null || !root.isObject()) throw new FormatException(file, "not a JSON object");
+        return parse(file, (ObjectNode) root);
+    }
+
+    public static ModelConfig parse(Path file, ObjectNode c) {
+        JsonNode archs = c.get("architectures");
+        String cls = archs != null && archs.isArray() && !archs.isEmpty() ? archs.get(0).asText() : null;
+        String type = c.path("model_type").asText(null);
+        Architecture a = Architecture.of(type, cls);
+        if (a == null) throw new FormatException(file, "unknown architecture (model_type '" + type + "', architectures " + archs + "); lowbit runs gpt2, bloom, llama, mistral, qwen2");
+        Fields f = new Fields(file, c);
+        return switch (a) {
+            case GPT2 -> {
+                int h = f.req("n_embd"), n = f.req("n_head");
+                yield new ModelConfig(a, h, f.req("n_layer"), n, n, h / n, f.opt("n_inner", 4 * h), f.req("vocab_size"),
+                        f.dbl("layer_norm_epsilon", 1e-5), true, true, f.opt("n_positions", 1024), Rope.read(c), c);
+            }
+            case BLOOM -> {
+                int h = c.has("hidden_size") ? f.req("hidden_size") : f.req("n_embed"), n = f.req("n_head");
+                yield new ModelConfig(a, h, f.req("n_layer"), n, n, h / n, 4 * h, f.req("vocab_size"),
+                        f.dbl("layer_norm_epsilon", 1e-5), true, true, 0, Rope.read(c), c);
+            }
+            case LLAMA, MISTRAL, QWEN2 -> {
+                int h = f.req("hidden_size"), n = f.req("num_attention_heads");
+                yield new ModelConfig(a, h, f.req("num_hidden_layers"), n, f.opt("num_key_value_heads", n), f.opt("head_dim", h / n),
+                        f.req("intermediate_size"), f.req("vocab_size"), f.dbl("rms_norm_eps", 1e-6),
+                        c.path("tie_word_embeddings").asBoolean(false), a == Architecture.QWEN2 || c.path("attention_bias").asBoolean(false),
+                        f.opt("max_position_embeddings", 2048), Rope.read(c), c);
+            }
+        };
+    }
+
+    /** The saved dtype as config.json names it (`dtype` in 5.x, `torch_dtype` in 4.x), or null. */
+    public String savedDtype() {
+        return raw.has("dtype") ? raw.get("dtype").asText() : raw.path("torch_dtype").asText(null);
+    }
+
+    /** Writes the (possibly rewritten) raw config, pretty printed, through a temp file and rename. */
+    public static void write(ObjectNode raw, Path file) throws IOException {
+        AtomicFiles.write(file, out -> SafetensorsFile.JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValue(out, raw));
+    }
+
+    private record Fields(Path file, ObjectNode c) {
+        int req(String key) {
+            JsonNode v = c.get(key);
+            if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) throw new FormatException(file, "missing or non-integer '" + key + "'");
+            return v.intValue();
+        }
+
+        int opt(String key, int dflt) {
+            JsonNode v = c.get(key);
+            return v == null || v.isNull() ? dflt : req(key);
+        }
+
+        double dbl(String key, double dflt) {
+            JsonNode v = c.get(key);
+            return v != null && v.isNumber() ? v.doubleValue() : dflt;
+        }
+    }
+}

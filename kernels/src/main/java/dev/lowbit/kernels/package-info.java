@@ -1,0 +1,2 @@
+/** lowbit kernels. */
+package dev.lowbit.kernels;

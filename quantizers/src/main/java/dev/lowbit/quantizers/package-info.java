@@ -1,0 +1,2 @@
+/** lowbit quantizers. */
+package dev.lowbit.quantizers;

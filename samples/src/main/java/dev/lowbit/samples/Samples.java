@@ -1,0 +1,55 @@
+package dev.lowbit.samples;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Locates the embedded sample (samples/ in the repository) and the shared reference samples beside the repository. */
+public final class Samples {
+    private Samples() {}
+
+    /** The repository root: the nearest folder above the working directory or this class's jar that holds samples/tiny-llama. */
+    public static Path root() {
+        for (Path start : candidates()) {
+            for (Path p = start; p != null; p = p.getParent()) {
+                if (Files.isRegularFile(p.resolve("samples/tiny-llama/config.json"))) return p;
+            }
+        }
+        throw new IllegalStateException("cannot find the lowbit repository (samples/tiny-llama) above " + Path.of("").toAbsolutePath());
+    }
+
+    private static Path[] candidates() {
+        Path cwd = Path.of("").toAbsolutePath();
+        try {
+            Path jar = Path.of(Samples.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return new Path[] {cwd, jar};
+        } catch (URISyntaxException | RuntimeException e) {
+            return new Path[] {cwd};
+        }
+    }
+
+    /** The embedded tiny-llama model folder. */
+    public static Path tinyLlama() {
+        return root().resolve("samples/tiny-llama");
+    }
+
+    /** The embedded slice of the evaluation text. */
+    public static Path evalTextHead() {
+        return root().resolve("samples/eval_text_head.txt");
+    }
+
+    /** ../shared/samples (or $LOWBIT_SHARED_SAMPLES) when present. */
+    public static Optional<Path> shared() {
+        String env = System.getenv("LOWBIT_SHARED_SAMPLES");
+        Path p = env != null ? Path.of(env) : root().resolveSibling("shared").resolve("samples");
+        return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    /** One shared sample model folder, if the shared samples exist. */
+    public static Optional<Path> shared(String model) {
+        return shared().map(p -> p.resolve(model)).filter(Files::isDirectory);
+    }
+
+    public static final String SHARED_MISSING = "../shared/samples not found (set LOWBIT_SHARED_SAMPLES): skipping";
+}

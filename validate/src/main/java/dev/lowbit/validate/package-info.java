@@ -1,0 +1,2 @@
+/** lowbit validate. */
+package dev.lowbit.validate;
