@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** What `lowbit inspect` reports of a model: read from headers and config.json only. */
-public record Inspection(Path path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
+public record Inspection(String path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
                          List<Row> tensors, int files, Map<String, String> metadata) {
 
     public record Row(String name, String dtype, long[] shape, long bytes) {}
@@ -26,7 +26,7 @@ public record Inspection(Path path, String architecture, long parameters, long b
                 rows.add(new Row(t.name(), t.dtype().name(), t.shape(), t.byteSize()));
             }
             rows.sort(java.util.Comparator.comparing(Row::name, Inspection::naturalOrder));
-            return new Inspection(input, arch, params, bytes, byDtype, rows, ck.files().size(), ck.metadata());
+            return new Inspection(input.toString(), arch, params, bytes, byDtype, rows, ck.files().size(), ck.metadata());
         }
     }
 

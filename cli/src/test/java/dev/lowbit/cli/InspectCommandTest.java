@@ -1,0 +1,45 @@
+package dev.lowbit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lowbit.samples.Samples;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class InspectCommandTest {
+    static String run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        return out.toString();
+    }
+
+    @Test
+    void jsonAgreesWithTheReferenceTensorList() throws Exception {
+        var om = new ObjectMapper();
+        JsonNode got = om.readTree(run("inspect", "--json", Samples.tinyLlama().toString()));
+        JsonNode ref = om.readTree(Samples.tinyLlama().resolve("reference/tensors.json").toFile()).get("tensors");
+        long params = 0;
+        for (JsonNode t : ref) {
+            long n = 1;
+            for (JsonNode d : t.get("shape")) n *= d.asLong();
+            params += n;
+        }
+        assertEquals("LlamaForCausalLM", got.get("architecture").asText());
+        assertEquals(params, got.get("parameters").asLong());
+        assertEquals(params * 2, got.get("bytesByDtype").get("BF16").asLong());
+        assertEquals(ref.size(), got.get("tensors").size());
+    }
+
+    @Test
+    void tableListsEveryTensor() {
+        String text = run("inspect", Samples.tinyLlama().toString());
+        assertTrue(text.contains("LlamaForCausalLM"));
+        assertTrue(text.contains("model.layers.3.self_attn.v_proj.weight"));
+        assertTrue(text.contains("[64, 256]"));
+    }
+}
