@@ -1,0 +1,89 @@
+package dev.lowbit.kernels;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+
+/**
+ * Start-up choice of the kernel implementation and the blocked, multithreaded matrix multiply.
+ * Set -Dlowbit.kernels=scalar to run the scalar twins.
+ */
+public final class Kernels {
+    private Kernels() {}
+
+    private static final VectorOps OPS = choose();
+    static final int TOKEN_BLOCK = 64;
+    static final int ROW_BLOCK = 4;
+    private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
+
+    private static VectorOps choose() {
+        if ("scalar".equals(System.getProperty("lowbit.kernels"))) return new ScalarOps();
+        try {
+            return new PanamaOps();
+        } catch (LinkageError e) {
+            return new ScalarOps();
+        }
+    }
+
+    public static VectorOps ops() {
+        return OPS;
+    }
+
+    public static int threads() {
+        return POOL.getParallelism();
+    }
+
+    /** out[t][r] = x[t] · w[r] (+ bias[r]): x is [tokens × w.cols()], out is [tokens × w.rows()]. */
+    public static void matmul(Weights w, float[] x, int tokens, float[] out, float[] bias) {
+        matmul(OPS, w, x, tokens, out, bias);
+    }
+
+    public static void matmul(VectorOps ops, Weights w, float[] x, int tokens, float[] out, float[] bias) {
+        int rows = w.rows(), cols = w.cols();
+        int quads = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        int tasks = Math.min(quads, threads() * 8);
+        parallel(tasks, task -> {
+            float[] scratch = new float[ROW_BLOCK * cols];
+            int q0 = (int) ((long) quads * task / tasks), q1 = (int) ((long) quads * (task + 1) / tasks);
+            for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                int tn = Math.min(TOKEN_BLOCK, tokens - t0);
+                for (int q = q0; q < q1; q++) {
+                    int r0 = q * ROW_BLOCK, rn = Math.min(ROW_BLOCK, rows - r0);
+                    w.decodeRows(r0, rn, scratch);
+                    ops.matmulTile(x, t0 * cols, tn, cols, scratch, rn, out, t0 * rows + r0, rows);
+                }
+            }
+        });
+        if (bias != null) parallel(tokens, t -> ops.add(out, t * rows, bias, 0, rows));
+    }
+
+    /** Runs body(0 .. n-1) on the kernel pool and waits. */
+    public static void parallel(int n, IntConsumer body) {
+        if (n == 1 || threads() == 1) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        POOL.invoke(new Range(body, 0, n));
+    }
+
+    private static final class Range extends RecursiveAction {
+        private final IntConsumer body;
+        private final int lo, hi;
+
+        Range(IntConsumer body, int lo, int hi) {
+            this.body = body;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                body.accept(lo);
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Range(body, lo, mid), new Range(body, mid, hi));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Plain-loop twin of every kernel: the reference the vector kernels are tested against. */
+public final class ScalarOps implements VectorOps {
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    public void matmulTile(float[] x, int xOff, int tokens, int cols, float[] w, int rows, float[] out, int outOff, int outStride) {
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < rows; r++) out[outOff + t * outStride + r] = dot(x, xOff + t * cols, w, r * cols, cols);
+    }
+
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    public void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
+
+    public void add(float[] y, int yo, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];
+    }
+
+    public void bf16ToFloat(MemorySegment src, long byteOffset, float[] dst, int n) {
+        for (int i = 0; i < n; i++) dst[i] = Float.intBitsToFloat((src.get(SHORT_LE, byteOffset + 2L * i) & 0xffff) << 16);
+    }
+
+    public void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
+        float ss = 0;
+        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
+        float inv = (float) (1 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[oo + i] = w[i] * (x[xo + i] * inv);
+    }
+
+    public void layerNorm(float[] x, int xo, float[] w, float[] b, float eps, float[] out, int oo, int n) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) sum += x[xo + i];
+        float mean = sum / n, var = 0;
+        for (int i = 0; i < n; i++) var += (x[xo + i] - mean) * (x[xo + i] - mean);
+        float inv = (float) (1 / Math.sqrt(var / n + eps));
+        for (int i = 0; i < n; i++) out[oo + i] = (x[xo + i] - mean) * inv * w[i] + b[i];
+    }
+
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        for (int i = 0; i < n; i++) sum += x[off + i] = (float) Math.exp(x[off + i] - max);
+        for (int i = 0; i < n; i++) x[off + i] /= sum;
+    }
+
+    public void geluTanh(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            float v = x[i];
+            x[i] = 0.5f * v * (1f + (float) Math.tanh(0.7978845608028654 * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    public void siluMul(float[] gate, float[] up, int off, int n) {
+        for (int i = off; i < off + n; i++) gate[i] = gate[i] / (1f + (float) Math.exp(-gate[i])) * up[i];
+    }
+
+    public void rope(float[] x, int off, int half, float[] cos, float[] sin, int csOff) {
+        for (int i = 0; i < half; i++) {
+            float a = x[off + i], b = x[off + half + i], c = cos[csOff + i], s = sin[csOff + i];
+            x[off + i] = a * c - b * s;
+            x[off + half + i] = b * c + a * s;
+        }
+    }
+
+    public void alibi(float[] scores, int off, int n, float slope) {
+        for (int j = 0; j < n; j++) scores[off + j] += slope * j;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The numeric kernels of the inference core. Two implementations: {@link ScalarOps}, plain loops that tests trust,
+ * and {@link PanamaOps} on the Vector API; {@link Kernels#ops()} picks one at start-up.
+ */
+public interface VectorOps {
+    /** out[outOff + t*outStride + r] = dot(x row t, w row r) for t < tokens, r < rows; rows of x and w have `cols` floats. */
+    void matmulTile(float[] x, int xOff, int tokens, int cols, float[] w, int rows, float[] out, int outOff, int outStride);
+
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** y += a·x */
+    void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
+
+    /** y += x */
+    void add(float[] y, int yo, float[] x, int xo, int n);
+
+    void bf16ToFloat(MemorySegment src, long byteOffset, float[] dst, int n);
+
+    /** out = w · x / sqrt(mean(x²) + eps) */
+    void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n);
+
+    /** out = (x − mean) / sqrt(var + eps) · w + b */
+    void layerNorm(float[] x, int xo, float[] w, float[] b, float eps, float[] out, int oo, int n);
+
+    /** In place over x[off, off+n). */
+    void softmax(float[] x, int off, int n);
+
+    /** In place: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+    void geluTanh(float[] x, int off, int n);
+
+    /** gate[i] = silu(gate[i]) · up[i] */
+    void siluMul(float[] gate, float[] up, int off, int n);
+
+    /** Half-split RoPE on x[off, off+2·half): (a, b) → (a·cos − b·sin, b·cos + a·sin), cos/sin from cs[csOff, csOff+half). */
+    void rope(float[] x, int off, int half, float[] cos, float[] sin, int csOff);
+
+    /** scores[off + j] += slope · j for j < n (BLOOM's ALiBi bias over key positions). */
+    void alibi(float[] scores, int off, int n, float slope);
+}

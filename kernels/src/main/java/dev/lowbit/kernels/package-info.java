@@ -1,2 +1,0 @@
-/** lowbit kernels. */
-package dev.lowbit.kernels;

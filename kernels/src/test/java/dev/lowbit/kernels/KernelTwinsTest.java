@@ -1,0 +1,114 @@
+package dev.lowbit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every vector kernel against its scalar twin on random shapes, including tails off the vector length. */
+class KernelTwinsTest {
+    final VectorOps scalar = new ScalarOps(), vector = new PanamaOps();
+    final Random rnd = new Random(42);
+
+    float[] random(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
+        return a;
+    }
+
+    static void close(float[] want, float[] got, double tol) {
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < want.length; i++)
+            assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), "element " + i);
+    }
+
+    @Test
+    void vectorImplementationIsChosenHere() {
+        assertTrue(Kernels.ops() instanceof PanamaOps, "the Vector API is available on the test JVM");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 15, 16, 17, 33, 64, 100, 257})
+    void elementwiseKernels(int n) {
+        float[] a = random(n), b = random(n), w = random(n), bias = random(n);
+        assertEquals(scalar.dot(a, 0, b, 0, n), vector.dot(a, 0, b, 0, n), 1e-4 * n);
+        float[] y1 = random(n + 3), y2 = y1.clone();
+        scalar.axpy(0.7f, a, 0, y1, 3, n);
+        vector.axpy(0.7f, a, 0, y2, 3, n);
+        close(y1, y2, 1e-6);
+        scalar.add(y1, 1, a, 0, n);
+        vector.add(y2, 1, a, 0, n);
+        close(y1, y2, 1e-6);
+        float[] o1 = new float[n], o2 = new float[n];
+        scalar.rmsNorm(a, 0, w, 1e-5f, o1, 0, n);
+        vector.rmsNorm(a, 0, w, 1e-5f, o2, 0, n);
+        close(o1, o2, 1e-5);
+        scalar.layerNorm(a, 0, w, bias, 1e-5f, o1, 0, n);
+        vector.layerNorm(a, 0, w, bias, 1e-5f, o2, 0, n);
+        close(o1, o2, 1e-5);
+        float[] s1 = a.clone(), s2 = a.clone();
+        scalar.softmax(s1, 0, n);
+        vector.softmax(s2, 0, n);
+        close(s1, s2, 1e-5);
+        float[] g1 = a.clone(), g2 = a.clone();
+        scalar.geluTanh(g1, 0, n);
+        vector.geluTanh(g2, 0, n);
+        close(g1, g2, 1e-5);
+        g1 = a.clone();
+        g2 = a.clone();
+        scalar.siluMul(g1, b, 0, n);
+        vector.siluMul(g2, b, 0, n);
+        close(g1, g2, 1e-5);
+        float[] r1 = random(2 * n), r2 = r1.clone(), cos = random(n), sin = random(n);
+        scalar.rope(r1, 0, n, cos, sin, 0);
+        vector.rope(r2, 0, n, cos, sin, 0);
+        close(r1, r2, 1e-6);
+        scalar.alibi(r1, 0, n, 0.25f);
+        vector.alibi(r2, 0, n, 0.25f);
+        close(r1, r2, 1e-6);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 31, 130})
+    void bf16Decode(int n) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(2L * n + 2);
+            for (int i = 0; i < n + 1; i++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, (short) rnd.nextInt());
+            float[] a = new float[n], b = new float[n];
+            scalar.bf16ToFloat(seg, 2, a, n);
+            vector.bf16ToFloat(seg, 2, b, n);
+            for (int i = 0; i < n; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1,1,1", "5,7,19", "64,16,64", "67,13,100", "130,9,257", "4,4,16"})
+    void matmulAgainstTwinAndNaiveLoop(String shape) {
+        String[] p = shape.split(",");
+        int tokens = Integer.parseInt(p[0]), rows = Integer.parseInt(p[1]), cols = Integer.parseInt(p[2]);
+        float[] x = random(tokens * cols), wf = random(rows * cols), bias = random(rows);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(4L * wf.length);
+            MemorySegment.copy(wf, 0, seg, F32Weights.LE, 0, wf.length);
+            Weights w = new F32Weights(seg, rows, cols);
+            float[] want = new float[tokens * rows], s = new float[tokens * rows], v = new float[tokens * rows];
+            for (int t = 0; t < tokens; t++)
+                for (int r = 0; r < rows; r++) {
+                    double acc = bias[r];
+                    for (int k = 0; k < cols; k++) acc += (double) x[t * cols + k] * wf[r * cols + k];
+                    want[t * rows + r] = (float) acc;
+                }
+            Kernels.matmul(scalar, w, x, tokens, s, bias);
+            Kernels.matmul(vector, w, x, tokens, v, bias);
+            close(want, s, 1e-4);
+            close(want, v, 1e-4);
+        }
+    }
+}
