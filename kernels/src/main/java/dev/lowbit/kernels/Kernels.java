@@ -12,8 +12,7 @@ public final class Kernels {
     private Kernels() {}
 
     private static final VectorOps OPS = choose();
-    static final int TOKEN_BLOCK = 64;
-    static final int ROW_BLOCK = 4;
+    static final int TOKEN_BLOCK = 512;
     private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
 
     private static VectorOps choose() {
@@ -39,22 +38,39 @@ public final class Kernels {
     }
 
     public static void matmul(VectorOps ops, Weights w, float[] x, int tokens, float[] out, float[] bias) {
-        int rows = w.rows(), cols = w.cols();
-        int quads = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        int tasks = Math.min(quads, threads() * 8);
+        int rows = w.rows(), cols = w.cols(), width = ops.panelRows();
+        int blocks = (rows + width - 1) / width;
+        int tasks = Math.min(blocks, threads() * 8);
         parallel(tasks, task -> {
-            float[] scratch = new float[ROW_BLOCK * cols];
-            int q0 = (int) ((long) quads * task / tasks), q1 = (int) ((long) quads * (task + 1) / tasks);
+            float[] decoded = scratch(DECODED, width * cols), panel = scratch(PANEL, width * cols);
+            int b0 = (int) ((long) blocks * task / tasks), b1 = (int) ((long) blocks * (task + 1) / tasks);
             for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                 int tn = Math.min(TOKEN_BLOCK, tokens - t0);
-                for (int q = q0; q < q1; q++) {
-                    int r0 = q * ROW_BLOCK, rn = Math.min(ROW_BLOCK, rows - r0);
-                    w.decodeRows(r0, rn, scratch);
-                    ops.matmulTile(x, t0 * cols, tn, cols, scratch, rn, out, t0 * rows + r0, rows);
+                for (int b = b0; b < b1; b++) {
+                    int r0 = b * width, rn = Math.min(width, rows - r0);
+                    w.decodeRows(r0, rn, decoded);
+                    toPanel(decoded, rn, cols, width, panel);
+                    ops.matmulPanel(x, t0 * cols, tn, cols, panel, rn, out, t0 * rows + r0, rows);
                 }
             }
         });
         if (bias != null) parallel(tokens, t -> ops.add(out, t * rows, bias, 0, rows));
+    }
+
+    private static final ThreadLocal<float[]> DECODED = new ThreadLocal<>(), PANEL = new ThreadLocal<>();
+
+    /** A per-thread buffer of at least n floats, reused across calls. */
+    private static float[] scratch(ThreadLocal<float[]> slot, int n) {
+        float[] a = slot.get();
+        if (a == null || a.length < n) slot.set(a = new float[n]);
+        return a;
+    }
+
+    /** Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. */
+    static void toPanel(float[] rowsMajor, int rn, int cols, int width, float[] panel) {
+        if (rn < width) java.util.Arrays.fill(panel, 0f);
+        for (int r = 0; r < rn; r++)
+            for (int k = 0, src = r * cols; k < cols; k++) panel[k * width + r] = rowsMajor[src + k];
     }
 
     /** Runs body(0 .. n-1) on the kernel pool and waits. */

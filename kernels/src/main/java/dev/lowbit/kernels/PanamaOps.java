@@ -15,45 +15,59 @@ public final class PanamaOps implements VectorOps {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int L = F.length();
+    static final int W = 2 * L;
     private final ScalarOps scalar = new ScalarOps();
 
-    public void matmulTile(float[] x, int xOff, int tokens, int cols, float[] w, int rows, float[] out, int outOff, int outStride) {
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) tile4x4(x, xOff + t * cols, cols, w, r * cols, out, outOff + t * outStride + r, outStride);
-            for (; r < rows; r++)
-                for (int u = t; u < t + 4; u++) out[outOff + u * outStride + r] = dot(x, xOff + u * cols, w, r * cols, cols);
-        }
-        for (; t < tokens; t++)
-            for (int r = 0; r < rows; r++) out[outOff + t * outStride + r] = dot(x, xOff + t * cols, w, r * cols, cols);
+    public int panelRows() {
+        return 2 * L;
     }
 
-    /** 4 tokens × 4 rows in 16 accumulators: per step 4 activation and 4 weight loads feed 16 FMAs. */
-    private static void tile4x4(float[] x, int xo, int n, float[] w, int wo, float[] out, int oo, int stride) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
-                a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int k = 0, bound = F.loopBound(n);
-        for (; k < bound; k += L) {
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + k), w1 = FloatVector.fromArray(F, w, wo + n + k),
-                    w2 = FloatVector.fromArray(F, w, wo + 2 * n + k), w3 = FloatVector.fromArray(F, w, wo + 3 * n + k);
-            FloatVector v = FloatVector.fromArray(F, x, xo + k);
-            a00 = v.fma(w0, a00); a01 = v.fma(w1, a01); a02 = v.fma(w2, a02); a03 = v.fma(w3, a03);
-            v = FloatVector.fromArray(F, x, xo + n + k);
-            a10 = v.fma(w0, a10); a11 = v.fma(w1, a11); a12 = v.fma(w2, a12); a13 = v.fma(w3, a13);
-            v = FloatVector.fromArray(F, x, xo + 2 * n + k);
-            a20 = v.fma(w0, a20); a21 = v.fma(w1, a21); a22 = v.fma(w2, a22); a23 = v.fma(w3, a23);
-            v = FloatVector.fromArray(F, x, xo + 3 * n + k);
-            a30 = v.fma(w0, a30); a31 = v.fma(w1, a31); a32 = v.fma(w2, a32); a33 = v.fma(w3, a33);
+    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride) {
+        float[] tmp = new float[6 * 2 * L];
+        for (int t = 0; t < tokens; t += 6) {
+            int tn = Math.min(6, tokens - t);
+            if (tn == 6) tile6(x, xOff + t * cols, cols, panel, tmp);
+            else for (int u = 0; u < tn; u++) tile1(x, xOff + (t + u) * cols, cols, panel, tmp, u * 2 * L);
+            for (int u = 0; u < tn; u++) System.arraycopy(tmp, u * 2 * L, out, outOff + (t + u) * outStride, rows);
         }
-        FloatVector[] acc = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-        for (int t = 0; t < 4; t++) {
-            for (int r = 0; r < 4; r++) {
-                float s = acc[t * 4 + r].reduceLanes(VectorOperators.ADD);
-                for (int kk = k; kk < n; kk++) s += x[xo + t * n + kk] * w[wo + r * n + kk];
-                out[oo + t * stride + r] = s;
-            }
+    }
+
+    /** 6 tokens × 2 vectors of rows: 12 accumulators fed by 2 panel loads and 6 broadcasts per step of k. */
+    private static void tile6(float[] x, int xo, int n, float[] p, float[] tmp) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int k = 0; k < n; k++) {
+            FloatVector p0 = FloatVector.fromArray(F, p, k * W), p1 = FloatVector.fromArray(F, p, k * W + L);
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            c00 = b.fma(p0, c00); c01 = b.fma(p1, c01);
+            b = FloatVector.broadcast(F, x[xo + n + k]);
+            c10 = b.fma(p0, c10); c11 = b.fma(p1, c11);
+            b = FloatVector.broadcast(F, x[xo + 2 * n + k]);
+            c20 = b.fma(p0, c20); c21 = b.fma(p1, c21);
+            b = FloatVector.broadcast(F, x[xo + 3 * n + k]);
+            c30 = b.fma(p0, c30); c31 = b.fma(p1, c31);
+            b = FloatVector.broadcast(F, x[xo + 4 * n + k]);
+            c40 = b.fma(p0, c40); c41 = b.fma(p1, c41);
+            b = FloatVector.broadcast(F, x[xo + 5 * n + k]);
+            c50 = b.fma(p0, c50); c51 = b.fma(p1, c51);
         }
+        c00.intoArray(tmp, 0); c01.intoArray(tmp, L);
+        c10.intoArray(tmp, 2 * L); c11.intoArray(tmp, 3 * L);
+        c20.intoArray(tmp, 4 * L); c21.intoArray(tmp, 5 * L);
+        c30.intoArray(tmp, 6 * L); c31.intoArray(tmp, 7 * L);
+        c40.intoArray(tmp, 8 * L); c41.intoArray(tmp, 9 * L);
+        c50.intoArray(tmp, 10 * L); c51.intoArray(tmp, 11 * L);
+    }
+
+    private static void tile1(float[] x, int xo, int n, float[] p, float[] tmp, int to) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        for (int k = 0; k < n; k++) {
+            FloatVector b = FloatVector.broadcast(F, x[xo + k]);
+            c0 = b.fma(FloatVector.fromArray(F, p, k * W), c0);
+            c1 = b.fma(FloatVector.fromArray(F, p, k * W + L), c1);
+        }
+        c0.intoArray(tmp, to);
+        c1.intoArray(tmp, to + L);
     }
 
     public float dot(float[] a, int ao, float[] b, int bo, int n) {

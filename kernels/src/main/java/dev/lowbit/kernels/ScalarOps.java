@@ -8,9 +8,18 @@ import java.nio.ByteOrder;
 public final class ScalarOps implements VectorOps {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    public void matmulTile(float[] x, int xOff, int tokens, int cols, float[] w, int rows, float[] out, int outOff, int outStride) {
+    public int panelRows() {
+        return 16;
+    }
+
+    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride) {
+        int width = panelRows();
         for (int t = 0; t < tokens; t++)
-            for (int r = 0; r < rows; r++) out[outOff + t * outStride + r] = dot(x, xOff + t * cols, w, r * cols, cols);
+            for (int r = 0; r < rows; r++) {
+                float s = 0;
+                for (int k = 0; k < cols; k++) s += x[xOff + t * cols + k] * panel[k * width + r];
+                out[outOff + t * outStride + r] = s;
+            }
     }
 
     public float dot(float[] a, int ao, float[] b, int bo, int n) {

@@ -7,8 +7,14 @@ import java.lang.foreign.MemorySegment;
  * and {@link PanamaOps} on the Vector API; {@link Kernels#ops()} picks one at start-up.
  */
 public interface VectorOps {
-    /** out[outOff + t*outStride + r] = dot(x row t, w row r) for t < tokens, r < rows; rows of x and w have `cols` floats. */
-    void matmulTile(float[] x, int xOff, int tokens, int cols, float[] w, int rows, float[] out, int outOff, int outStride);
+    /** How many weight rows one panel holds. */
+    int panelRows();
+
+    /**
+     * out[outOff + t*outStride + r] = Σ_k x[xOff + t*cols + k] · panel[k*panelRows() + r] for t < tokens, r < rows:
+     * a block of weight rows stored k-major (a "panel"), so each step of k reads contiguous rows.
+     */
+    void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride);
 
     float dot(float[] a, int ao, float[] b, int bo, int n);
 

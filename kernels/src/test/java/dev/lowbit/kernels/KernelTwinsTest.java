@@ -89,7 +89,7 @@ class KernelTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"1,1,1", "5,7,19", "64,16,64", "67,13,100", "130,9,257", "4,4,16"})
+    @ValueSource(strings = {"1,1,1", "5,7,19", "64,16,64", "67,13,100", "130,9,257", "4,4,16", "600,50,40", "13,33,24"})
     void matmulAgainstTwinAndNaiveLoop(String shape) {
         String[] p = shape.split(",");
         int tokens = Integer.parseInt(p[0]), rows = Integer.parseInt(p[1]), cols = Integer.parseInt(p[2]);

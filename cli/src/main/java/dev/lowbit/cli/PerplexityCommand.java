@@ -1,0 +1,61 @@
+package dev.lowbit.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lowbit.validate.Perplexity;
+import dev.lowbit.validate.model.Transformer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
+final class PerplexityCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")
+    Path model;
+
+    @Mixin
+    EvalInput input;
+
+    @Option(names = "--json", description = "Print JSON for machines.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        var out = spec.commandLine().getOut();
+        try (Transformer t = Transformer.open(model)) {
+            int[] ids = input.ids(model);
+            int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
+            Progress bar = Progress.start("perplexity", chunks, !json);
+            Perplexity.Result r = Perplexity.run(t, ids, input.ctx, input.maxChunks, bar::update);
+            bar.done();
+            if (json) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("model", model.toString());
+                m.put("ctx", r.ctx());
+                m.put("chunks", r.chunkNll().length);
+                m.put("scored_tokens", r.scored());
+                m.put("nll_sum", r.nllSum());
+                m.put("ppl", r.ppl());
+                m.put("ppl_stderr", r.pplError());
+                m.put("tokens_per_second", r.tokensPerSecond());
+                m.put("chunk_nll", r.chunkNll());
+                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
+            } else {
+                out.printf(Locale.ROOT, "ppl %.4f ± %.4f over %d tokens (%d chunks of %d), %.1f tokens/s%n",
+                        r.ppl(), r.pplError(), r.scored(), r.chunkNll().length, r.ctx(), r.tokensPerSecond());
+            }
+        }
+        return 0;
+    }
+}

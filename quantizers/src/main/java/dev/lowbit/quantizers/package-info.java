@@ -1,2 +1,0 @@
-/** lowbit quantizers. */
-package dev.lowbit.quantizers;

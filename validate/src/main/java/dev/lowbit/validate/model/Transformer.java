@@ -1,0 +1,195 @@
+package dev.lowbit.validate.model;
+
+import dev.lowbit.formats.Architecture;
+import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.ModelConfig;
+import dev.lowbit.kernels.ArrayWeights;
+import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.VectorOps;
+import dev.lowbit.kernels.Weights;
+import java.nio.file.Path;
+
+/**
+ * Causal LM forward over independent sequences of n tokens (positions 0..n-1 each, full causal attention), batched
+ * so the matrix multiplies see batch·n rows; runs from the mapped weights: GPT-2, BLOOM, Llama/Mistral and Qwen2.
+ */
+public final class Transformer implements AutoCloseable {
+    private final Checkpoint checkpoint;
+    private final ModelWeights w;
+    private final ModelConfig c;
+    private final VectorOps ops = Kernels.ops();
+    private final RopeTables rope;
+    private final float[] slopes;
+
+    private Transformer(Checkpoint checkpoint, ModelConfig c) {
+        this.checkpoint = checkpoint;
+        this.c = c;
+        this.w = ModelWeights.bind(c, checkpoint);
+        this.rope = c.arch().usesRope() ? new RopeTables(c) : null;
+        this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads()) : null;
+    }
+
+    /** Opens a model folder: config.json and its safetensors (closed with this object). */
+    public static Transformer open(Path dir) {
+        ModelConfig cfg = ModelConfig.read(dir);
+        Checkpoint ck = Checkpoint.open(dir);
+        try {
+            return new Transformer(ck, cfg);
+        } catch (RuntimeException e) {
+            ck.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    /** Logits [n × vocab] for tokens[off, off+n). */
+    public float[] forward(int[] tokens, int off, int n) {
+        return forward(tokens, off, n, 1);
+    }
+
+    /** Logits [batch·n × vocab] for `batch` consecutive sequences of n tokens starting at tokens[off]. */
+    public float[] forward(int[] tokens, int off, int n, int batch) {
+        int d = c.hidden(), rows = n * batch;
+        if (w.positions() != null && n > c.maxPositions())
+            throw new IllegalArgumentException("context " + n + " exceeds the model's " + c.maxPositions() + " learned positions");
+        float[] h = new float[rows * d], x = new float[rows * d], row = new float[d];
+        for (int t = 0; t < rows; t++) {
+            int id = tokens[off + t];
+            if (id < 0 || id >= c.vocab()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + c.vocab());
+            w.embed().decodeRows(id, 1, row);
+            System.arraycopy(row, 0, h, t * d, d);
+            if (w.positions() != null) {
+                w.positions().decodeRows(t % n, 1, row);
+                ops.add(h, t * d, row, 0, d);
+            }
+        }
+        if (w.embedNorm() != null) norm(h, w.embedNorm(), w.embedNormBias(), h, rows);
+        float[][] cs = rope == null ? null : rope.tables(n);
+        for (Layer l : w.layers()) {
+            norm(h, l.norm1(), l.norm1Bias(), x, rows);
+            float[] attn = attention(l, x, n, batch, cs);
+            ops.add(h, 0, matmul(l.o(), attn, rows, l.oBias()), 0, rows * d);
+            norm(h, l.norm2(), l.norm2Bias(), x, rows);
+            ops.add(h, 0, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias()), 0, rows * d);
+        }
+        norm(h, w.finalNorm(), w.finalNormBias(), x, rows);
+        return matmul(w.lmHead(), x, rows, null);
+    }
+
+    /** The MLP's inner activations: silu(gate)·up for gated models, gelu(up) otherwise. */
+    private float[] mlpHidden(Layer l, float[] x, int n) {
+        int f = c.ffn();
+        float[] up = matmul(l.up(), x, n, l.upBias());
+        if (l.gate() == null) {
+            Kernels.parallel(n, t -> ops.geluTanh(up, t * f, f));
+            return up;
+        }
+        float[] gate = matmul(l.gate(), x, n, null);
+        Kernels.parallel(n, t -> ops.siluMul(gate, up, t * f, f));
+        return gate;
+    }
+
+    private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
+        float[] out = new float[n * wt.rows()];
+        Kernels.matmul(wt, in, n, out, bias);
+        return out;
+    }
+
+    private void norm(float[] in, float[] weight, float[] bias, float[] out, int n) {
+        int d = c.hidden();
+        float eps = (float) c.eps();
+        Kernels.parallel(n, t -> {
+            if (w.usesLayerNorm()) ops.layerNorm(in, t * d, weight, bias, eps, out, t * d, d);
+            else ops.rmsNorm(in, t * d, weight, eps, out, t * d, d);
+        });
+    }
+
+    /** Self-attention of one layer over each sequence; returns [batch·n × heads·headDim] before the output projection. */
+    private float[] attention(Layer l, float[] x, int n, int batch, float[][] cs) {
+        int hd = c.headDim(), H = c.heads(), KV = c.kvHeads(), rows = n * batch;
+        float[] q, k, v;
+        if (l.qkv() != null) {
+            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias());
+            q = new float[rows * H * hd];
+            k = new float[rows * H * hd];
+            v = new float[rows * H * hd];
+            split(fused, rows, q, k, v);
+        } else {
+            q = matmul(l.q(), x, rows, l.qBias());
+            k = matmul(l.k(), x, rows, l.kBias());
+            v = matmul(l.v(), x, rows, l.vBias());
+        }
+        if (cs != null) {
+            int half = rope.rotaryDim / 2;
+            Kernels.parallel(rows, t -> {
+                int pos = (t % n) * half;
+                for (int h = 0; h < H; h++) ops.rope(q, (t * H + h) * hd, half, cs[0], cs[1], pos);
+                for (int h = 0; h < KV; h++) ops.rope(k, (t * KV + h) * hd, half, cs[0], cs[1], pos);
+            });
+        }
+        float[] out = new float[rows * H * hd];
+        int group = H / KV;
+        Kernels.parallel(batch * KV, job -> {
+            int t0 = (job / KV) * n, kvh = job % KV;
+            ArrayWeights keys = new ArrayWeights(gather(k, t0, n, KV, kvh, false), n, hd);
+            ArrayWeights valuesT = new ArrayWeights(gather(v, t0, n, KV, kvh, true), hd, n);
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, valuesT, out, n);
+        });
+        return out;
+    }
+
+    /** One head of one sequence: scores = Q·Kᵀ as a matrix multiply, causal softmax per row, then P·V into out. */
+    private void attendHead(float[] q, int t0, int h, ArrayWeights keys, ArrayWeights valuesT, float[] out, int n) {
+        int hd = c.headDim(), H = c.heads();
+        float scale = (float) (1 / Math.sqrt(hd));
+        float[] scores = matmul(keys, gather(q, t0, n, H, h, false), n, null);
+        for (int i = 0; i < n; i++) {
+            int row = i * n;
+            for (int j = 0; j <= i; j++) scores[row + j] *= scale;
+            if (slopes != null) ops.alibi(scores, row, i + 1, slopes[h]);
+            ops.softmax(scores, row, i + 1);
+            java.util.Arrays.fill(scores, row + i + 1, row + n, 0f);
+        }
+        float[] o = matmul(valuesT, scores, n, null);
+        for (int t = 0; t < n; t++) System.arraycopy(o, t * hd, out, ((t0 + t) * H + h) * hd, hd);
+    }
+
+    /** Head h of rows [t0, t0+n) of x [rows × heads × headDim], as [n × headDim] or transposed to [headDim × n]. */
+    private float[] gather(float[] x, int t0, int n, int heads, int h, boolean transpose) {
+        int hd = c.headDim();
+        float[] g = new float[n * hd];
+        for (int t = 0; t < n; t++) {
+            int src = ((t0 + t) * heads + h) * hd;
+            if (transpose) for (int e = 0; e < hd; e++) g[e * n + t] = x[src + e];
+            else System.arraycopy(x, src, g, t * hd, hd);
+        }
+        return g;
+    }
+
+    /** Splits a fused projection: GPT-2 stores [Q | K | V]; BLOOM stores per head (q, k, v). */
+    private void split(float[] fused, int n, float[] q, float[] k, float[] v) {
+        int d = c.hidden(), hd = c.headDim();
+        for (int t = 0; t < n; t++) {
+            int f = t * 3 * d, o = t * d;
+            if (c.arch() == Architecture.GPT2) {
+                System.arraycopy(fused, f, q, o, d);
+                System.arraycopy(fused, f + d, k, o, d);
+                System.arraycopy(fused, f + 2 * d, v, o, d);
+            } else {
+                for (int h = 0; h < c.heads(); h++) {
+                    System.arraycopy(fused, f + h * 3 * hd, q, o + h * hd, hd);
+                    System.arraycopy(fused, f + h * 3 * hd + hd, k, o + h * hd, hd);
+                    System.arraycopy(fused, f + h * 3 * hd + 2 * hd, v, o + h * hd, hd);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}
