@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** Writes a file through a temp file in the same folder, renamed into place only on success. */
 public final class AtomicFiles {
@@ -13,6 +14,12 @@ public final class AtomicFiles {
 
     public interface Body {
         void write(OutputStream out) throws IOException;
+    }
+
+    /** Temp files are created owner-only; a finished file gets the usual rw-r--r-- (rwxr-xr-x for folders). */
+    public static void readableByAll(Path p) throws IOException {
+        if (!p.getFileSystem().supportedFileAttributeViews().contains("posix")) return;
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
     }
 
     public static void write(Path target, Body body) throws IOException {
@@ -23,6 +30,7 @@ public final class AtomicFiles {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 body.write(out);
             }
+            readableByAll(tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

@@ -27,7 +27,15 @@ public final class SafetensorsWriter {
             Comparator.comparingInt((TensorSource s) -> -s.dtype().size()).thenComparing(TensorSource::name);
 
     public static void write(Path target, Map<String, String> metadata, List<TensorSource> sources) throws IOException {
-        List<TensorSource> sorted = sorted(sources);
+        write(target, metadata, sources, true);
+    }
+
+    /**
+     * With sort false the tensors keep the given order, so that a producer computing several tensors at once (the parts
+     * of one quantized weight) can hand them out back to back and hold one group at a time.
+     */
+    public static void write(Path target, Map<String, String> metadata, List<TensorSource> sources, boolean sort) throws IOException {
+        List<TensorSource> sorted = sort ? sorted(sources) : unique(sources);
         byte[] header = header(metadata, sorted);
         AtomicFiles.write(target, out -> {
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
@@ -46,9 +54,13 @@ public final class SafetensorsWriter {
      * shard of its own) plus model.safetensors.index.json. With one shard, writes model.safetensors alone.
      */
     public static List<Path> writeSharded(Path dir, Map<String, String> metadata, List<TensorSource> sources, long maxShardBytes) throws IOException {
+        return writeSharded(dir, metadata, sources, maxShardBytes, true);
+    }
+
+    public static List<Path> writeSharded(Path dir, Map<String, String> metadata, List<TensorSource> sources, long maxShardBytes, boolean sort) throws IOException {
         List<List<TensorSource>> shards = new ArrayList<>();
         long size = 0;
-        for (TensorSource s : sorted(sources)) {
+        for (TensorSource s : sort ? sorted(sources) : unique(sources)) {
             if (shards.isEmpty() || (size + s.byteSize() > maxShardBytes && size > 0)) {
                 shards.add(new ArrayList<>());
                 size = 0;
@@ -58,7 +70,7 @@ public final class SafetensorsWriter {
         }
         if (shards.size() <= 1) {
             Path p = dir.resolve("model.safetensors");
-            write(p, metadata, sources);
+            write(p, metadata, sources, sort);
             return List.of(p);
         }
         List<Path> written = new ArrayList<>();
@@ -67,7 +79,7 @@ public final class SafetensorsWriter {
         long total = 0;
         for (int i = 0; i < shards.size(); i++) {
             String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-            write(dir.resolve(name), metadata, shards.get(i));
+            write(dir.resolve(name), metadata, shards.get(i), sort);
             written.add(dir.resolve(name));
             for (TensorSource s : shards.get(i)) {
                 map.put(s.name(), name);
@@ -84,11 +96,15 @@ public final class SafetensorsWriter {
     }
 
     private static List<TensorSource> sorted(List<TensorSource> sources) {
+        return unique(sources).stream().sorted(ORDER).toList();
+    }
+
+    private static List<TensorSource> unique(List<TensorSource> sources) {
         var seen = new HashSet<String>();
         for (TensorSource s : sources) {
             if (!seen.add(s.name())) throw new IllegalArgumentException("duplicate tensor name '" + s.name() + "'");
         }
-        return sources.stream().sorted(ORDER).toList();
+        return sources;
     }
 
     static byte[] header(Map<String, String> metadata, List<TensorSource> sorted) {

@@ -1,0 +1,67 @@
+package dev.lowbit.quantizers;
+
+import dev.lowbit.formats.Tensor;
+
+/**
+ * NF4/FP4 blockwise quantization exactly as bitsandbytes: blocks over the flattened tensor (last one may be partial),
+ * absmax per block in float32, scaled = x · (1/absmax) clamped to [-1, 1], the codebook's decision rule, two codes per
+ * byte with the first element in the high nibble. An all-zero block packs 0x77 (code 7 = 0.0, as bitsandbytes' CPU
+ * path); both nibbles dequantize to 0. NaN input is refused (see {@link Blocks#checkFinite}).
+ */
+public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed, float[] absmax, DoubleQuant nested, QuantError error) {
+
+    public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name) {
+        Blocks.checkBlock(block);
+        long n = src.numel();
+        int blocks = Math.toIntExact((n + block - 1) / block);
+        byte[] packed = new byte[Math.toIntExact((n + 1) / 2)];
+        float[] absmax = new float[blocks];
+        QuantError.Acc err = new QuantError.Acc();
+        int zero = cb.code(0f);
+        Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
+            float[] x = new float[block];
+            QuantError.Acc local = new QuantError.Acc();
+            for (int b = lo; b < hi; b++) {
+                long start = (long) b * block;
+                int len = (int) Math.min(block, n - start);
+                float[] v = len == block ? x : new float[len];
+                src.read(start, v);
+                float m = Blocks.absmax(v, name, start);
+                absmax[b] = m;
+                float inv = 1f / m;
+                for (int i = 0; i < len; i++) {
+                    int code = m == 0 ? zero : cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+                    long e = start + i;
+                    int idx = (int) (e >>> 1);
+                    packed[idx] = (byte) ((e & 1) == 0 ? (packed[idx] & 0x0f) | code << 4 : (packed[idx] & 0xf0) | code);
+                    local.add(v[i], cb.value(code) * m);
+                }
+            }
+            err.merge(local);
+        });
+        if ((n & 1) == 1) packed[packed.length - 1] = (byte) (packed[packed.length - 1] & 0xf0 | zero);
+        return new FourBit(cb, block, src.shape(), packed, absmax, doubleQuant ? DoubleQuant.of(absmax) : null, err.result());
+    }
+
+    /** The absmax values dequantization uses (from the double-quantized form when there is one). */
+    public float[] effectiveAbsmax() {
+        return nested == null ? absmax : nested.absmax();
+    }
+
+    public float dequantize(long i) {
+        return value(i, effectiveAbsmax());
+    }
+
+    /** Every value, dequantized in one pass. */
+    public float[] dequantizeAll() {
+        float[] a = effectiveAbsmax(), out = new float[Math.toIntExact(Tensor.numel(shape))];
+        for (int i = 0; i < out.length; i++) out[i] = value(i, a);
+        return out;
+    }
+
+    private float value(long i, float[] absmax) {
+        int b = packed[(int) (i >>> 1)] & 0xff;
+        int code = (i & 1) == 0 ? b >>> 4 : b & 0xf;
+        return codebook.value(code) * absmax[(int) (i / block)];
+    }
+}

@@ -1,0 +1,217 @@
+package dev.lowbit.quantizers;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lowbit.formats.Architecture;
+import dev.lowbit.formats.AtomicFiles;
+import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.DType;
+import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.ModelConfig;
+import dev.lowbit.formats.SafetensorsWriter;
+import dev.lowbit.formats.Tensor;
+import dev.lowbit.formats.TensorSource;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * `lowbit quantize`: a model folder in, a smaller one out, tensor by tensor from the mapped input to the writer. The
+ * output is built in a temp folder beside OUT and renamed into place only when everything succeeded.
+ */
+public final class Quantizer {
+    private Quantizer() {}
+
+    /** GPT-2's Conv1D weights, stored [in, out]: quantized in the [out, in] orientation bitsandbytes uses. */
+    private static final Pattern CONV1D = Pattern.compile(".*\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+    public static final long SHARD_BYTES = 5_000_000_000L;
+
+    public record Result(List<TensorReport> tensors, long bytesIn, long bytesOut, long quantizedParams, long quantizedBytesOut,
+                         double seconds) {
+        /** Bits per weight of the quantized tensors, scales and all. */
+        public double bitsPerWeight() {
+            return quantizedParams == 0 ? 0 : 8.0 * quantizedBytesOut / quantizedParams;
+        }
+
+        public double gbPerSecond() {
+            return seconds == 0 ? 0 : bytesIn / seconds / 1e9;
+        }
+    }
+
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, LongConsumer progress) throws IOException {
+        long start = System.nanoTime();
+        ModelConfig cfg = ModelConfig.read(model);
+        List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            long[] done = {0};
+            java.util.function.Consumer<TensorReport> onDone = r -> {
+                reports.add(r);
+                synchronized (done) {
+                    done[0] += r.bytesIn();
+                    if (progress != null) progress.accept(done[0]);
+                }
+            };
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format", "pt");
+            List<TensorSource> sources = new ArrayList<>();
+            List<String> kept = new ArrayList<>();
+            List<Tensor> tensors = new ArrayList<>(ck.tensors());
+            tensors.sort(Comparator.comparing(Tensor::name));
+            for (Tensor t : tensors) {
+                String why = recipe.keepReason(t);
+                if (why != null) {
+                    kept.add(t.name());
+                    sources.add(kept(t, why, onDone));
+                } else if (recipe.scheme().isHalf()) {
+                    sources.add(WeightQuantizer.half(t, recipe.scheme() == Scheme.FP16 ? DType.F16 : DType.BF16, onDone));
+                } else {
+                    boolean conv1d = cfg.arch() == Architecture.GPT2 && CONV1D.matcher(t.name()).matches();
+                    FloatSource src = conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
+                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone).parts(metadata));
+                }
+            }
+            if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", "1");
+            if (dryRun) return plan(ck, recipe, sources, kept, start);
+            Path tmp = prepare(out);
+            try {
+                SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
+                copyOthers(model, tmp);
+                ModelConfig.write(rewriteConfig(cfg, recipe, kept), tmp.resolve("config.json"));
+                commit(tmp, out);
+            } catch (IOException | RuntimeException e) {
+                deleteTree(tmp);
+                throw e;
+            }
+            return summarize(reports, ck, sources, start);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(model, e.getMessage());
+        }
+    }
+
+    private static TensorSource kept(Tensor t, String why, java.util.function.Consumer<TensorReport> onDone) {
+        TensorSource copy = TensorSource.of(t);
+        return new TensorSource() {
+            public String name() { return t.name(); }
+            public DType dtype() { return t.dtype(); }
+            public long[] shape() { return t.shape(); }
+
+            public void writeTo(OutputStream out) throws IOException {
+                copy.writeTo(out);
+                onDone.accept(new TensorReport(t.name(), "kept: " + why, t.shape(), t.byteSize(), t.byteSize(), null));
+            }
+        };
+    }
+
+    private static Result plan(Checkpoint ck, Recipe recipe, List<TensorSource> sources, List<String> kept, long start) {
+        Map<String, Long> outBytes = new LinkedHashMap<>();
+        for (TensorSource s : sources) outBytes.merge(owner(ck, s.name()), s.byteSize(), Long::sum);
+        List<TensorReport> rows = new ArrayList<>();
+        for (Tensor t : ck.tensors()) {
+            String action = kept.contains(t.name()) ? "kept: " + recipe.keepReason(t) : recipe.scheme().cliName();
+            rows.add(new TensorReport(t.name(), action, t.shape(), t.byteSize(), outBytes.getOrDefault(t.name(), 0L), null));
+        }
+        return summarize(rows, ck, sources, start);
+    }
+
+    /** The input tensor an output part belongs to: the longest input name that prefixes it. */
+    private static String owner(Checkpoint ck, String part) {
+        for (String p = part; ; p = p.substring(0, p.lastIndexOf('.'))) {
+            if (ck.has(p)) return p;
+            if (ck.has(p + ".weight")) return p + ".weight";
+            if (p.lastIndexOf('.') < 0) return part;
+        }
+    }
+
+    private static Result summarize(List<TensorReport> reports, Checkpoint ck, List<TensorSource> sources, long start) {
+        List<TensorReport> rows = new ArrayList<>(reports);
+        rows.sort(Comparator.comparing(TensorReport::name));
+        long in = 0, out = 0, qParams = 0, qOut = 0;
+        for (Tensor t : ck.tensors()) in += t.byteSize();
+        for (TensorSource s : sources) out += s.byteSize();
+        for (TensorReport r : rows) {
+            if (!r.action().startsWith("kept")) {
+                qParams += Tensor.numel(r.shape());
+                qOut += r.bytesOut();
+            }
+        }
+        return new Result(rows, in, out, qParams, qOut, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static Path prepare(Path out) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.exists(abs) && (!Files.isDirectory(abs) || hasEntries(abs)))
+            throw new FormatException(out, "output already exists and is not an empty folder");
+        Files.createDirectories(abs.getParent());
+        return Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+    }
+
+    private static boolean hasEntries(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isPresent();
+        }
+    }
+
+    private static void commit(Path tmp, Path out) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.isDirectory(abs)) Files.delete(abs);
+        AtomicFiles.readableByAll(tmp);
+        Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Tokenizer files, generation config and the like: every plain file but weights, index and config.json. */
+    private static void copyOthers(Path model, Path tmp) throws IOException {
+        try (Stream<Path> s = Files.list(model)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                String n = f.getFileName().toString();
+                if (n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX) || n.equals("config.json") || n.startsWith(".")) continue;
+                Files.copy(f, tmp.resolve(n));
+            }
+        }
+    }
+
+    static ObjectNode rewriteConfig(ModelConfig cfg, Recipe r, List<String> kept) {
+        ObjectNode c = cfg.raw().deepCopy();
+        if (r.scheme().isHalf()) {
+            String dt = r.scheme() == Scheme.FP16 ? "float16" : "bfloat16";
+            if (c.has("torch_dtype") || !c.has("dtype")) c.put("torch_dtype", dt);
+            if (c.has("dtype")) c.put("dtype", dt);
+            return c;
+        }
+        ObjectNode q = c.putObject("quantization_config");
+        if (r.layout() == Layout.HF_BNB) {
+            boolean four = r.scheme() != Scheme.INT8;
+            q.put("_load_in_4bit", four).put("_load_in_8bit", !four);
+            q.put("bnb_4bit_compute_dtype", r.computeDtype() != null ? r.computeDtype() : cfg.savedDtype() != null ? cfg.savedDtype() : "float32");
+            q.put("bnb_4bit_quant_storage", "uint8");
+            q.put("bnb_4bit_quant_type", r.scheme() == Scheme.FP4 ? "fp4" : "nf4");
+            q.put("bnb_4bit_use_double_quant", r.doubleQuant());
+            q.put("llm_int8_enable_fp32_cpu_offload", false);
+            q.put("llm_int8_has_fp16_weight", false);
+            var skip = q.putArray("llm_int8_skip_modules");
+            kept.stream().filter(n -> n.endsWith(".weight") && n.startsWith("lm_head")).forEach(n -> skip.add(n.substring(0, n.length() - 7)));
+            q.put("llm_int8_threshold", 6.0);
+            q.put("load_in_4bit", four).put("load_in_8bit", !four);
+            q.put("quant_method", "bitsandbytes");
+        } else {
+            q.put("quant_method", "lowbit").put("format", 1).put("scheme", r.scheme().cliName())
+                    .put("block", r.block()).put("double_quant", r.doubleQuant());
+        }
+        return c;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

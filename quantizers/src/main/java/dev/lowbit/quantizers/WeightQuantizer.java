@@ -1,0 +1,219 @@
+package dev.lowbit.quantizers;
+
+import dev.lowbit.formats.DType;
+import dev.lowbit.formats.FloatBits;
+import dev.lowbit.formats.Tensor;
+import dev.lowbit.formats.TensorSource;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The output tensors of one quantized weight, in a layout. Their sizes are known up front; the quantization runs when
+ * the first part is written and is dropped after the last, so one weight at a time is held on the heap.
+ */
+final class WeightQuantizer {
+    private final Recipe r;
+    private final Tensor t;
+    private final FloatSource src;
+    private final Consumer<TensorReport> report;
+    private Object result;
+    private int pending;
+    private long outBytes;
+
+    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
+        this.r = r;
+        this.t = t;
+        this.src = src;
+        this.report = report;
+    }
+
+    private synchronized Object result() {
+        if (result == null) {
+            result = switch (r.scheme()) {
+                case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name());
+                case INT8 -> Int8Row.quantize(src, t.name());
+                case INT8_BLOCK -> Int8Block.quantize(src, t.name());
+                case INT4, INT4_ASYM -> Int4Group.quantize(src, r.block(), r.scheme() == Scheme.INT4_ASYM, t.name());
+                default -> throw new IllegalStateException(r.scheme() + " is not a block scheme");
+            };
+        }
+        return result;
+    }
+
+    private synchronized void done() {
+        if (--pending == 0) {
+            report.accept(new TensorReport(t.name(), r.scheme().cliName(), t.shape(), t.byteSize(), outBytes, error(result)));
+            result = null;
+        }
+    }
+
+    private static QuantError error(Object q) {
+        return switch (q) {
+            case FourBit f -> f.error();
+            case Int8Row i -> i.error();
+            case Int8Block i -> i.error();
+            case Int4Group i -> i.error();
+            default -> null;
+        };
+    }
+
+    /** The parts to write, and the per-tensor __metadata__ entries of the lowbit layout. */
+    List<TensorSource> parts(Map<String, String> metadata) {
+        String w = t.name();
+        long n = src.numel();
+        long[] shape = src.shape();
+        List<TensorSource> p = new ArrayList<>();
+        switch (r.scheme()) {
+            case NF4, FP4 -> fourBitParts(w, n, shape, p, metadata);
+            case INT8 -> {
+                String base = w.endsWith(".weight") ? w.substring(0, w.length() - 7) : w;
+                boolean bnb = r.layout() == Layout.HF_BNB;
+                p.add(part(bnb ? w : w + ".q8", DType.I8, shape, q -> ((Int8Row) q).q()));
+                p.add(part(bnb ? base + ".SCB" : w + ".scale", DType.F32, new long[] {shape[0]}, q -> Parts.of(((Int8Row) q).scb())));
+                if (bnb) p.add(constant(base + ".weight_format", DType.U8, new long[0], new byte[] {0}));
+                else metadata.put("lowbit:" + w, describe(shape, 0, false));
+            }
+            case INT8_BLOCK -> {
+                p.add(part(w + ".q8", DType.I8, new long[] {n}, q -> ((Int8Block) q).q()));
+                p.add(part(w + ".scale", DType.F16, new long[] {(n + 31) / 32}, q -> Parts.of(((Int8Block) q).scales())));
+                metadata.put("lowbit:" + w, describe(shape, Int8Block.BLOCK, false));
+            }
+            case INT4, INT4_ASYM -> {
+                long groups = n / r.block();
+                p.add(part(w + ".q4", DType.U8, new long[] {n / 2}, q -> ((Int4Group) q).packed()));
+                p.add(part(w + ".scale", DType.F16, new long[] {groups}, q -> Parts.of(((Int4Group) q).scales())));
+                if (r.scheme() == Scheme.INT4_ASYM) p.add(part(w + ".zero", DType.U8, new long[] {groups}, q -> ((Int4Group) q).zeros()));
+                metadata.put("lowbit:" + w, describe(shape, r.block(), false));
+            }
+            default -> throw new IllegalStateException();
+        }
+        pending = p.size();
+        outBytes = p.stream().mapToLong(TensorSource::byteSize).sum();
+        return p;
+    }
+
+    private void fourBitParts(String w, long n, long[] shape, List<TensorSource> p, Map<String, String> metadata) {
+        long blocks = (n + r.block() - 1) / r.block(), nested = (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK;
+        boolean dq = r.doubleQuant();
+        Codebook4 cb = r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4;
+        if (r.layout() == Layout.HF_BNB) {
+            p.add(part(w, DType.U8, new long[] {(n + 1) / 2, 1}, q -> ((FourBit) q).packed()));
+            if (dq) p.add(part(w + ".absmax", DType.U8, new long[] {blocks}, q -> ((FourBit) q).nested().codes()));
+            else p.add(part(w + ".absmax", DType.F32, new long[] {blocks}, q -> Parts.of(((FourBit) q).absmax())));
+            p.add(constant(w + ".quant_map", DType.F32, new long[] {16}, Parts.of(cb.table())));
+            if (dq) {
+                p.add(part(w + ".nested_absmax", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
+                p.add(constant(w + ".nested_quant_map", DType.F32, new long[] {256}, Parts.of(DynamicMap.signed())));
+            }
+            byte[] state = Parts.of(quantState(cb, shape, dq ? DoubleQuant.of(absmaxOnly()).offset() : 0));
+            p.add(constant(w + ".quant_state.bitsandbytes__" + cb.bnbName(), DType.U8, new long[] {state.length}, state));
+        } else {
+            p.add(part(w + ".q4", DType.U8, new long[] {(n + 1) / 2}, q -> ((FourBit) q).packed()));
+            if (dq) {
+                p.add(part(w + ".absmax.q8", DType.U8, new long[] {blocks}, q -> ((FourBit) q).nested().codes()));
+                p.add(part(w + ".absmax.nested", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
+                p.add(part(w + ".absmax.offset", DType.F32, new long[] {1}, q -> Parts.of(new float[] {((FourBit) q).nested().offset()})));
+            } else p.add(part(w + ".absmax", DType.F32, new long[] {blocks}, q -> Parts.of(((FourBit) q).absmax())));
+            metadata.put("lowbit:" + w, describe(shape, r.block(), dq));
+        }
+    }
+
+    /** The per-block absmax alone (one cheap pass), for the double-quant offset the quant_state header must hold. */
+    private float[] absmaxOnly() {
+        long n = src.numel();
+        int blocks = Math.toIntExact((n + r.block() - 1) / r.block());
+        float[] a = new float[blocks];
+        Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
+            for (int b = lo; b < hi; b++) {
+                long start = (long) b * r.block();
+                float[] v = new float[(int) Math.min(r.block(), n - start)];
+                src.read(start, v);
+                a[b] = Blocks.absmax(v, t.name(), start);
+            }
+        });
+        return a;
+    }
+
+    /** bitsandbytes' QuantState.as_dict(packed=True) non-tensor entries, as json.dumps writes them. */
+    private String quantState(Codebook4 cb, long[] shape, float offset) {
+        StringBuilder s = new StringBuilder("{\"quant_type\": \"").append(cb.bnbName()).append("\", \"blocksize\": ").append(r.block())
+                .append(", \"dtype\": \"").append(r.computeDtype() != null ? r.computeDtype() : t.dtype().torchName()).append("\", \"shape\": [");
+        for (int i = 0; i < shape.length; i++) s.append(i > 0 ? ", " : "").append(shape[i]);
+        s.append("]");
+        if (r.doubleQuant())
+            s.append(", \"nested_blocksize\": 256, \"nested_dtype\": \"float32\", \"nested_offset\": ").append(PyJson.number(offset));
+        return s.append("}").toString();
+    }
+
+    private String describe(long[] shape, int block, boolean dq) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scheme", r.scheme().cliName());
+        m.put("block", block);
+        m.put("double_quant", dq);
+        m.put("dtype", t.dtype().name());
+        m.put("shape", shape);
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    interface Extract {
+        byte[] bytes(Object quantized);
+    }
+
+    private TensorSource part(String name, DType dtype, long[] shape, Extract ex) {
+        return new TensorSource() {
+            public String name() { return name; }
+            public DType dtype() { return dtype; }
+            public long[] shape() { return shape; }
+
+            public void writeTo(OutputStream out) throws IOException {
+                out.write(ex.bytes(result()));
+                done();
+            }
+        };
+    }
+
+    private TensorSource constant(String name, DType dtype, long[] shape, byte[] bytes) {
+        return part(name, dtype, shape, q -> bytes);
+    }
+
+    /** FP16/BF16: converted chunk by chunk while writing (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
+    static TensorSource half(Tensor t, DType to, Consumer<TensorReport> report) {
+        return new TensorSource() {
+            public String name() { return t.name(); }
+            public DType dtype() { return to; }
+            public long[] shape() { return t.shape(); }
+
+            public void writeTo(OutputStream out) throws IOException {
+                QuantError.Acc err = new QuantError.Acc();
+                float[] v = new float[1 << 14];
+                ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                long n = t.numel();
+                for (long start = 0; start < n; start += v.length) {
+                    int len = (int) Math.min(v.length, n - start);
+                    float[] chunk = len == v.length ? v : Arrays.copyOf(v, len);
+                    t.readFloats(start, chunk);
+                    b.clear();
+                    for (float x : chunk) {
+                        short h = to == DType.F16 ? FloatBits.floatToF16(x) : FloatBits.floatToBf16(x);
+                        b.putShort(h);
+                        if (Float.isFinite(x)) err.add(x, to == DType.F16 ? FloatBits.f16ToFloat(h) : FloatBits.bf16ToFloat(h));
+                    }
+                    out.write(b.array(), 0, 2 * len);
+                }
+                report.accept(new TensorReport(t.name(), to == DType.F16 ? "fp16" : "bf16", t.shape(), t.byteSize(), byteSize(), err.result()));
+            }
+        };
+    }
+}

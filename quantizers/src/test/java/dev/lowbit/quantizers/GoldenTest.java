@@ -1,0 +1,151 @@
+package dev.lowbit.quantizers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Expected values from the published tables (SPECS.md, bitsandbytes' kernels) and from hand computation. */
+class GoldenTest {
+    static final float[] NF4_PUBLISHED = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+            -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f,
+            0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f,
+            0.5626170039176941f, 0.7229568362236023f, 1.0f};
+
+    @Test
+    void nf4TableIsThePublishedOne() {
+        assertArrayEquals(NF4_PUBLISHED, Codebook4.NF4.table());
+        float[] fp4 = {0, 0.0625f, 8, 12, 4, 6, 2, 3, -0f, -0.0625f, -8, -12, -4, -6, -2, -3};
+        for (int i = 0; i < 16; i++) assertEquals(fp4[i] / 12, Codebook4.FP4.value(i));
+    }
+
+    @Test
+    void nf4PivotsAreMidpointsAndTiesGoToTheLowerCode() {
+        for (int i = 0; i < 15; i++) {
+            float p = Codebook4.NF4_PIVOTS[i];
+            assertEquals((NF4_PUBLISHED[i] + NF4_PUBLISHED[i + 1]) / 2.0, p, 1e-7, "pivot " + i);
+            assertEquals(i, Codebook4.NF4.code(p), "on pivot " + i);
+            assertEquals(i + 1, Codebook4.NF4.code(Math.nextUp(p)), "just above pivot " + i);
+        }
+        assertEquals(0, Codebook4.NF4.code(-1f));
+        assertEquals(15, Codebook4.NF4.code(1f));
+    }
+
+    @Test
+    void fp4CodesAreNearest() {
+        for (float x = -1f; x <= 1f; x += 0.001f) {
+            int c = Codebook4.FP4.code(x);
+            float best = Float.MAX_VALUE;
+            for (int i = 0; i < 16; i++) best = Math.min(best, Math.abs(Codebook4.FP4.value(i) - x));
+            assertEquals(best, Math.abs(Codebook4.FP4.value(c) - x), 1e-6, "x=" + x);
+        }
+    }
+
+    /** Block 32: absmax 2 → scale 0.5; a value on the 7/8 pivot, one just above, 1.0 → 0.5 (code 12); then zeros. */
+    @Test
+    void handComputedNf4Blocks() {
+        float[] x = new float[32 + 32 + 5];
+        x[0] = 2f;
+        x[1] = -2f;
+        x[3] = 0.03979014977812767f * 2;
+        x[4] = Math.nextUp(0.03979014977812767f) * 2;
+        x[5] = 1f;
+        x[64] = -3f;
+        x[66] = 3f;
+        x[68] = 1.5f;
+        FourBit q = FourBit.quantize(new ArraySource(x), Codebook4.NF4, 32, false, "t");
+        assertEquals(35, q.packed().length);
+        byte[] want = new byte[35];
+        java.util.Arrays.fill(want, (byte) 0x77);
+        want[0] = (byte) 0xF0;   // 15, 0
+        want[1] = (byte) 0x77;   // 7 (zero), 7 (tie goes to the lower code)
+        want[2] = (byte) 0x8C;   // 8, 12
+        want[32] = (byte) 0x07;  // -3/3 → 0, 0 → 7
+        want[33] = (byte) 0xF7;  // 3/3 → 15, 7
+        want[34] = (byte) 0xC7;  // 1.5/3 = 0.5 ≤ pivot 0.50166 → 12, then the odd-length pad nibble 7
+        assertArrayEquals(want, q.packed());
+        assertArrayEquals(new float[] {2f, 0f, 3f}, q.absmax());
+        assertEquals(0f, q.dequantize(40), "the all-zero block dequantizes to 0");
+        float[] y = new float[32];
+        y[0] = 2f;
+        y[1] = 1.0034f; // 0.5017 > pivot 0.50166 → code 13
+        assertEquals(2f * 0.5626170039176941f, FourBit.quantize(new ArraySource(y), Codebook4.NF4, 32, false, "t").dequantize(1), 1e-7);
+    }
+
+    @Test
+    void nanIsRefusedWithTheTensorName() {
+        float[] x = new float[64];
+        x[10] = Float.NaN;
+        var e = assertThrows(IllegalArgumentException.class, () -> FourBit.quantize(new ArraySource(x), Codebook4.NF4, 64, false, "w.weight"));
+        assertTrue(e.getMessage().contains("'w.weight'") && e.getMessage().contains("element 10"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FourBit.quantize(new ArraySource(x), Codebook4.NF4, 48, false, "t"));
+    }
+
+    @Test
+    void dynamicMapMatchesPublishedEndpoints() {
+        float[] m = DynamicMap.signed();
+        assertEquals(256, m.length);
+        assertEquals(-0.99296875f, m[0]);
+        assertEquals(0f, m[127]);
+        assertEquals(1.0f, m[255]);
+        for (int i = 1; i < 256; i++) assertTrue(m[i] > m[i - 1], "strictly increasing at " + i);
+    }
+
+    @Test
+    void doubleQuantRoundTripWithinTheMapsResolution() {
+        java.util.Random r = new java.util.Random(3);
+        float[] absmax = new float[1000];
+        for (int i = 0; i < absmax.length; i++) absmax[i] = 0.01f + r.nextFloat() * 0.2f;
+        DoubleQuant dq = DoubleQuant.of(absmax);
+        float[] back = dq.absmax();
+        float[] map = DynamicMap.signed();
+        double maxGap = 0;
+        for (int i = 1; i < 256; i++) maxGap = Math.max(maxGap, map[i] - map[i - 1]);
+        for (int i = 0; i < absmax.length; i++) {
+            double bound = maxGap / 2 * dq.nestedAbsmax()[i / 256] + 1e-7;
+            assertEquals(absmax[i], back[i], bound, "absmax " + i);
+        }
+        assertEquals(4, dq.nestedAbsmax().length);
+    }
+
+    /** Row [127, -63.5, 0.5, 1.5] / absmax 127: q = rint(w·127/127) with halves to even. */
+    @Test
+    void int8RowRoundsHalfToEven() {
+        Int8Row q = Int8Row.quantize(new ArraySource(new float[] {127f, -63.5f, 0.5f, 1.5f, 0, 0, 0, 0}, new long[] {2, 4}), "t");
+        assertArrayEquals(new byte[] {127, -64, 0, 2, 0, 0, 0, 0}, q.q());
+        assertArrayEquals(new float[] {127f, 0f}, q.scb());
+    }
+
+    /** Q8_0: d = 127/127 = 1, roundf halves away from zero: 2.5 → 3, −2.5 → −3. */
+    @Test
+    void int8BlockRoundsHalvesAwayFromZero() {
+        float[] x = new float[32];
+        x[0] = 127f;
+        x[1] = 2.5f;
+        x[2] = -2.5f;
+        Int8Block q = Int8Block.quantize(new ArraySource(x), "t");
+        assertEquals(127, q.q()[0]);
+        assertEquals(3, q.q()[1]);
+        assertEquals(-3, q.q()[2]);
+    }
+
+    /** Symmetric group of 32: absmax 7 → scale 1, q = x + 8; asymmetric [0, 15] → scale 1, zero 0. */
+    @Test
+    void int4GroupsByHand() {
+        float[] x = new float[32];
+        x[0] = 7f;
+        x[1] = -7f;
+        x[2] = 3f;
+        Int4Group s = Int4Group.quantize(new ArraySource(x, new long[] {1, 32}), 32, false, "t");
+        assertEquals((byte) (15 | 1 << 4), s.packed()[0]);
+        assertEquals((byte) (11 | 8 << 4), s.packed()[1]);
+        for (int i = 0; i < 32; i++) assertEquals(x[i], s.dequantize(i), 1e-6);
+        float[] y = new float[32];
+        for (int i = 0; i < 32; i++) y[i] = i % 16;
+        Int4Group a = Int4Group.quantize(new ArraySource(y, new long[] {1, 32}), 32, true, "t");
+        assertEquals(0, a.zeros()[0]);
+        for (int i = 0; i < 32; i++) assertEquals(y[i], a.dequantize(i), 1e-6);
+    }
+}
