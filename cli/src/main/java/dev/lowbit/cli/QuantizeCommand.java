@@ -52,6 +52,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--compute-dtype", description = "bnb_4bit_compute_dtype for hf-bnb (default: the model's dtype).")
     String computeDtype;
 
+    @Option(names = "--compress", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
+    String compress;
+
     @Option(names = "--dry-run", description = "Print the plan (tensor, action, bytes before/after) and write nothing.")
     boolean dryRun;
 
@@ -67,7 +70,8 @@ final class QuantizeCommand implements Callable<Integer> {
         Recipe recipe = new Recipe(s, Layout.parse(layout), block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
         long total = dev.lowbit.formats.Inspection.of(model).bytes();
         Progress bar = Progress.start("quantize", total, !json && !dryRun);
-        Quantizer.Result r = Quantizer.run(model, out, recipe, dryRun, bar::update);
+        if (compress != null && !compress.equals("zstd")) throw new IllegalArgumentException("--compress takes zstd");
+        Quantizer.Result r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update);
         bar.done();
         var o = spec.commandLine().getOut();
         if (json) {

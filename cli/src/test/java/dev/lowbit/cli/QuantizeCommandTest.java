@@ -154,6 +154,27 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void zstdOutputVerifiesReadsBackAndCatchesCorruption() throws Exception {
+        Path plain = tmp.resolve("plain"), z = tmp.resolve("z");
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", plain.toString(), "--scheme", "int8").code);
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", z.toString(), "--scheme", "int8", "--compress", "zstd").code);
+        assertTrue(Files.isRegularFile(z.resolve("model.safetensors.zst")));
+        assertFalse(Files.exists(z.resolve("model.safetensors")));
+        Run ok = run("verify", z.toString());
+        assertEquals(0, ok.code, ok.err);
+        try (Checkpoint a = Checkpoint.open(plain); Checkpoint b = Checkpoint.open(z)) {
+            for (Tensor t : a.tensors()) assertEquals(t, b.tensor(t.name()));
+        }
+        Path f = z.resolve("model.safetensors.zst");
+        byte[] bytes = Files.readAllBytes(f);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(f, bytes);
+        Run bad = run("verify", z.toString());
+        assertEquals(1, bad.code);
+        assertTrue(bad.err.contains("model.safetensors.zst: sha256"), bad.err);
+    }
+
+    @Test
     void existingOutputIsRefusedAndLeftAlone() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("full"));
         Files.writeString(out.resolve("keep.txt"), "mine");

@@ -52,17 +52,18 @@ public final class Checkpoint implements AutoCloseable {
             List<Path> shards = safetensorsIn(p);
             if (shards.isEmpty()) throw new FormatException(p, "no .safetensors files in this folder");
             List<SafetensorsFile> files = new ArrayList<>();
-            for (Path s : shards) files.add(SafetensorsFile.open(s, arena));
+            for (Path s : shards) files.add(openFile(s, arena));
             return new Checkpoint(p, arena, files, merge(files));
         }
         if (p.getFileName().toString().endsWith(".index.json")) return sharded(p.getParent(), p, arena);
-        SafetensorsFile f = SafetensorsFile.open(p, arena);
+        SafetensorsFile f = openFile(p, arena);
         return new Checkpoint(p.getParent(), arena, List.of(f), merge(List.of(f)));
     }
 
     private static List<Path> safetensorsIn(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+            return s.filter(f -> f.getFileName().toString().endsWith(".safetensors") || f.getFileName().toString().endsWith(".safetensors.zst"))
+                    .sorted().toList();
         } catch (IOException e) {
             throw new FormatException(dir, "cannot list: " + e.getMessage());
         }
@@ -97,13 +98,29 @@ public final class Checkpoint implements AutoCloseable {
             Path shard = dir.resolve(rel).normalize();
             if (Path.of(rel).isAbsolute() || !shard.startsWith(dir) || shard.getParent() == null || !shard.getParent().equals(dir))
                 throw new FormatException(index, tensor, "shard path '" + rel + "' is outside the model folder");
-            if (!Files.isRegularFile(shard)) throw new FormatException(index, tensor, "shard '" + rel + "' does not exist");
-            SafetensorsFile f = byName.computeIfAbsent(rel, r -> SafetensorsFile.open(shard, arena));
+            Path zst = shard.resolveSibling(shard.getFileName() + ".zst");
+            if (!Files.isRegularFile(shard) && !Files.isRegularFile(zst)) throw new FormatException(index, tensor, "shard '" + rel + "' does not exist");
+            SafetensorsFile f = byName.computeIfAbsent(rel, r -> openFile(Files.isRegularFile(shard) ? shard : zst, arena));
             Tensor t = f.tensors().get(tensor);
             if (t == null) throw new FormatException(index, tensor, "not found in shard '" + rel + "'");
             tensors.put(tensor, t);
         }
         return new Checkpoint(dir, arena, List.copyOf(byName.values()), Collections.unmodifiableMap(tensors));
+    }
+
+    /** Maps a file; a .zst one is first decompressed to a temp file, deleted once mapped (the mapping keeps it alive). */
+    private static SafetensorsFile openFile(Path p, Arena arena) {
+        if (!p.getFileName().toString().endsWith(".zst")) return SafetensorsFile.open(p, arena);
+        Path tmp = Manifest.decompressToTemp(p);
+        try {
+            return SafetensorsFile.open(tmp, arena);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // deleteOnExit remains registered
+            }
+        }
     }
 
     public Path dir() {

@@ -6,6 +6,7 @@ import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.Manifest;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.SafetensorsWriter;
 import dev.lowbit.formats.Tensor;
@@ -47,7 +48,7 @@ public final class Quantizer {
         }
     }
 
-    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, LongConsumer progress) throws IOException {
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress) throws IOException {
         long start = System.nanoTime();
         ModelConfig cfg = ModelConfig.read(model);
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
@@ -86,6 +87,7 @@ public final class Quantizer {
                 SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
                 copyOthers(model, tmp);
                 ModelConfig.write(rewriteConfig(cfg, recipe, kept), tmp.resolve("config.json"));
+                if (zstd) Manifest.compress(tmp, 3);
                 commit(tmp, out);
             } catch (IOException | RuntimeException e) {
                 deleteTree(tmp);

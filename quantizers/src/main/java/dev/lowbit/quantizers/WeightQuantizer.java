@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * The output tensors of one quantized weight, in a layout. Their sizes are known up front; the quantization runs when
  * the first part is written and is dropped after the last, so one weight at a time is held on the heap.
  */
-final class WeightQuantizer {
+public final class WeightQuantizer {
     private final Recipe r;
     private final Tensor t;
     private final FloatSource src;
@@ -189,7 +189,7 @@ final class WeightQuantizer {
     }
 
     /** FP16/BF16: converted chunk by chunk while writing (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
-    static TensorSource half(Tensor t, DType to, Consumer<TensorReport> report) {
+    public static TensorSource half(Tensor t, DType to, Consumer<TensorReport> report) {
         return new TensorSource() {
             public String name() { return t.name(); }
             public DType dtype() { return to; }
