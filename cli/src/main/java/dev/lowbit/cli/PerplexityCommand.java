@@ -24,6 +24,9 @@ final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     EvalInput input;
 
+    @Option(names = "--alibi-slope-scale", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
+    Double alibiSlopeScale;
+
     @Option(names = "--json", description = "Print JSON for machines.")
     boolean json;
 
@@ -33,7 +36,8 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
-        try (Transformer t = Transformer.open(model)) {
+        var overrides = alibiSlopeScale == null ? java.util.Map.<String, Object>of() : java.util.Map.<String, Object>of(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
+        try (Transformer t = Transformer.open(model, overrides)) {
             int[] ids = input.ids(model);
             int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
             Progress bar = Progress.start("perplexity", chunks, !json);

@@ -16,6 +16,11 @@ public final class PanamaOps implements VectorOps {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int L = F.length();
     static final int W = 2 * L;
+    private static final float[] RAMP = new float[L];
+
+    static {
+        for (int i = 0; i < L; i++) RAMP[i] = i;
+    }
     private final ScalarOps scalar = new ScalarOps();
 
     public int panelRows() {
@@ -188,7 +193,16 @@ public final class PanamaOps implements VectorOps {
         }
     }
 
+    /** Per-head work of a few dozen pairs: the plain loop is as fast as shuffling lanes here. */
+    public void ropeInterleaved(float[] x, int off, int half, float[] cos, float[] sin, int csOff) {
+        scalar.ropeInterleaved(x, off, half, cos, sin, csOff);
+    }
+
     public void alibi(float[] scores, int off, int n, float slope) {
-        scalar.alibi(scores, off, n, slope);
+        int i = 0;
+        FloatVector ramp = FloatVector.fromArray(F, RAMP, 0).mul(slope);
+        for (; i < F.loopBound(n); i += L)
+            FloatVector.fromArray(F, scores, off + i).add(ramp.add(slope * i)).intoArray(scores, off + i);
+        for (; i < n; i++) scores[off + i] += slope * i;
     }
 }

@@ -83,6 +83,14 @@ public final class ScalarOps implements VectorOps {
         }
     }
 
+    public void ropeInterleaved(float[] x, int off, int half, float[] cos, float[] sin, int csOff) {
+        for (int i = 0; i < half; i++) {
+            float a = x[off + 2 * i], b = x[off + 2 * i + 1], c = cos[csOff + i], s = sin[csOff + i];
+            x[off + 2 * i] = a * c - b * s;
+            x[off + 2 * i + 1] = b * c + a * s;
+        }
+    }
+
     public void alibi(float[] scores, int off, int n, float slope) {
         for (int j = 0; j < n; j++) scores[off + j] += slope * j;
     }

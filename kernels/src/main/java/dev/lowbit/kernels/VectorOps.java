@@ -44,6 +44,9 @@ public interface VectorOps {
     /** Half-split RoPE on x[off, off+2·half): (a, b) → (a·cos − b·sin, b·cos + a·sin), cos/sin from cs[csOff, csOff+half). */
     void rope(float[] x, int off, int half, float[] cos, float[] sin, int csOff);
 
+    /** Interleaved RoPE (Meta / GPT-J / GGUF) on x[off, off+2·half): pairs (2i, 2i+1) rotate by cos/sin[csOff + i]. */
+    void ropeInterleaved(float[] x, int off, int half, float[] cos, float[] sin, int csOff);
+
     /** scores[off + j] += slope · j for j < n (BLOOM's ALiBi bias over key positions). */
     void alibi(float[] scores, int off, int n, float slope);
 }

@@ -70,6 +70,9 @@ class KernelTwinsTest {
         scalar.rope(r1, 0, n, cos, sin, 0);
         vector.rope(r2, 0, n, cos, sin, 0);
         close(r1, r2, 1e-6);
+        scalar.ropeInterleaved(r1, 0, n, cos, sin, 0);
+        vector.ropeInterleaved(r2, 0, n, cos, sin, 0);
+        close(r1, r2, 1e-6);
         scalar.alibi(r1, 0, n, 0.25f);
         vector.alibi(r2, 0, n, 0.25f);
         close(r1, r2, 1e-6);

@@ -2,18 +2,17 @@ package dev.lowbit.quantizers;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.Architecture;
-import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Manifest;
+import dev.lowbit.formats.OutputDir;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.SafetensorsWriter;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.TensorSource;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * `lowbit quantize`: a model folder in, a smaller one out, tensor by tensor from the mapped input to the writer. The
@@ -82,17 +80,12 @@ public final class Quantizer {
             }
             if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", "1");
             if (dryRun) return plan(ck, recipe, sources, kept, start);
-            Path tmp = prepare(out);
-            try {
+            OutputDir.write(out, tmp -> {
                 SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
-                copyOthers(model, tmp);
+                OutputDir.copyOthers(model, tmp);
                 ModelConfig.write(rewriteConfig(cfg, recipe, kept), tmp.resolve("config.json"));
                 if (zstd) Manifest.compress(tmp, 3);
-                commit(tmp, out);
-            } catch (IOException | RuntimeException e) {
-                deleteTree(tmp);
-                throw e;
-            }
+            });
             return summarize(reports, ck, sources, start);
         } catch (IllegalArgumentException e) {
             throw new FormatException(model, e.getMessage());
@@ -148,38 +141,6 @@ public final class Quantizer {
         return new Result(rows, in, out, qParams, qOut, (System.nanoTime() - start) / 1e9);
     }
 
-    private static Path prepare(Path out) throws IOException {
-        Path abs = out.toAbsolutePath().normalize();
-        if (Files.exists(abs) && (!Files.isDirectory(abs) || hasEntries(abs)))
-            throw new FormatException(out, "output already exists and is not an empty folder");
-        Files.createDirectories(abs.getParent());
-        return Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
-    }
-
-    private static boolean hasEntries(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isPresent();
-        }
-    }
-
-    private static void commit(Path tmp, Path out) throws IOException {
-        Path abs = out.toAbsolutePath().normalize();
-        if (Files.isDirectory(abs)) Files.delete(abs);
-        AtomicFiles.readableByAll(tmp);
-        Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Tokenizer files, generation config and the like: every plain file but weights, index and config.json. */
-    private static void copyOthers(Path model, Path tmp) throws IOException {
-        try (Stream<Path> s = Files.list(model)) {
-            for (Path f : s.filter(Files::isRegularFile).toList()) {
-                String n = f.getFileName().toString();
-                if (n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX) || n.equals("config.json") || n.startsWith(".")) continue;
-                Files.copy(f, tmp.resolve(n));
-            }
-        }
-    }
-
     static ObjectNode rewriteConfig(ModelConfig cfg, Recipe r, List<String> kept) {
         ObjectNode c = cfg.raw().deepCopy();
         if (r.scheme().isHalf()) {
@@ -208,12 +169,5 @@ public final class Quantizer {
                     .put("block", r.block()).put("double_quant", r.doubleQuant());
         }
         return c;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 }

@@ -1,8 +1,17 @@
 package dev.lowbit.validate.model;
 
-/** BLOOM's ALiBi slopes, computed in float32 as transformers' build_alibi_tensor does. */
+/**
+ * BLOOM's ALiBi slopes, computed in float32 as transformers' build_alibi_tensor does. A scale other than 1 interpolates
+ * the slopes (scale = L_train / L for evaluation at length L), lowbit's option beyond plain extrapolation.
+ */
 public final class Alibi {
     private Alibi() {}
+
+    public static float[] slopes(int heads, double scale) {
+        float[] s = slopes(heads);
+        for (int i = 0; i < s.length; i++) s[i] = (float) (s[i] * scale);
+        return s;
+    }
 
     public static float[] slopes(int heads) {
         int p = Integer.highestOneBit(heads);

@@ -6,8 +6,9 @@ import dev.lowbit.formats.Rope;
 
 /**
  * RoPE inverse frequencies as transformers computes them (float32), for the default, linear, dynamic NTK, YaRN and
- * llama3 scalings, and the cos/sin tables of a chunk (attention factor applied). As in transformers, where the
- * inv_freq buffer is cast with a model held in its saved dtype, the frequencies are rounded to a bf16/f16 saved dtype.
+ * llama3 scalings, and the cos/sin tables of a chunk (attention factor applied). The frequencies stay float32, as
+ * from_pretrained keeps them; config key {@value #INV_FREQ_DTYPE_KEY} = "bfloat16" or "float16" rounds them as
+ * transformers does for a model cast with .to(dtype), which casts the inv_freq buffer too.
  */
 final class RopeTables {
     final int rotaryDim;
@@ -60,7 +61,7 @@ final class RopeTables {
         return 1.0;
     }
 
-    /** transformers derives YaRN's factor from max_position_embeddings / original when the original is given. */
+    /** transformers derives YaRN's factor from max_position_embeddings / original when the original is given, and uses it throughout. */
     private double yarnFactor() {
         return rope.originalMaxPositions() > 0 ? (double) cfg.maxPositions() / rope.originalMaxPositions() : rope.factor();
     }
@@ -72,7 +73,7 @@ final class RopeTables {
         double low = Math.max(Math.floor(correctionDim(betaFast, dim, base, max)), 0);
         double high = Math.min(Math.ceil(correctionDim(betaSlow, dim, base, max)), dim - 1);
         if (low == high) high += 0.001;
-        float factor = (float) rope.factor();
+        float factor = (float) yarnFactor();
         float[] inv = new float[dim / 2];
         for (int i = 0; i < inv.length; i++) {
             float posFreq = (float) Math.pow((float) base, (float) (2 * i) / (float) dim);
@@ -104,10 +105,12 @@ final class RopeTables {
         return inv;
     }
 
-    /** invFreq rounded through the config's saved dtype, as the cast inv_freq buffer of transformers is. */
-    float[] savedDtypeInvFreq(int seqLen) {
+    static final String INV_FREQ_DTYPE_KEY = "lowbit_rope_inv_freq_dtype";
+
+    /** invFreq as the buffer holds it: float32, or rounded through the dtype the config key names. */
+    float[] bufferInvFreq(int seqLen) {
         float[] inv = invFreq(seqLen);
-        String dtype = cfg.savedDtype();
+        String dtype = cfg.raw().path(INV_FREQ_DTYPE_KEY).asText("float32");
         for (int i = 0; i < inv.length; i++) {
             if ("bfloat16".equals(dtype)) inv[i] = FloatBits.bf16ToFloat(FloatBits.floatToBf16(inv[i]));
             else if ("float16".equals(dtype)) inv[i] = Float.float16ToFloat(Float.floatToFloat16(inv[i]));
@@ -117,7 +120,7 @@ final class RopeTables {
 
     /** cos and sin [positions × rotaryDim/2] for positions 0..n-1, each scaled by the attention factor. */
     float[][] tables(int n) {
-        float[] inv = savedDtypeInvFreq(n);
+        float[] inv = bufferInvFreq(n);
         int half = inv.length;
         float af = (float) attentionFactor();
         float[] cos = new float[n * half], sin = new float[n * half];

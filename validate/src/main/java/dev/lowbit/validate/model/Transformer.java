@@ -4,6 +4,7 @@ import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.kernels.ArrayWeights;
+import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.VectorOps;
 import dev.lowbit.kernels.Weights;
@@ -18,20 +19,37 @@ public final class Transformer implements AutoCloseable {
     private final ModelWeights w;
     private final ModelConfig c;
     private final VectorOps ops = Kernels.ops();
+    private static final com.fasterxml.jackson.databind.ObjectMapper SHARED_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private final RopeTables rope;
+    private final boolean interleaved;
     private final float[] slopes;
+
+    /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
+    public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY;
 
     private Transformer(Checkpoint checkpoint, ModelConfig c) {
         this.checkpoint = checkpoint;
         this.c = c;
         this.w = ModelWeights.bind(c, checkpoint);
         this.rope = c.arch().usesRope() ? new RopeTables(c) : null;
-        this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads()) : null;
+        String layout = c.raw().path(ROPE_LAYOUT_KEY).asText("half");
+        if (!layout.equals("half") && !layout.equals("interleaved"))
+            throw new dev.lowbit.formats.FormatException(checkpoint.dir().resolve("config.json"), ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
+        this.interleaved = layout.equals("interleaved");
+        this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads(), c.raw().path(ALIBI_SCALE_KEY).asDouble(1.0)) : null;
     }
 
     /** Opens a model folder: config.json and its safetensors (closed with this object). */
     public static Transformer open(Path dir) {
-        ModelConfig cfg = ModelConfig.read(dir);
+        return open(dir, java.util.Map.of());
+    }
+
+    /** As open(dir), with config.json keys overridden for this run (e.g. the ALiBi slope scale given on the command line). */
+    public static Transformer open(Path dir, java.util.Map<String, Object> overrides) {
+        ModelConfig read = ModelConfig.read(dir);
+        var raw = read.raw().deepCopy();
+        overrides.forEach((k, v) -> raw.set(k, SHARED_JSON.valueToTree(v)));
+        ModelConfig cfg = ModelConfig.parse(dir.resolve("config.json"), raw);
         Checkpoint ck = Checkpoint.open(dir);
         try {
             return new Transformer(ck, cfg);
@@ -126,8 +144,8 @@ public final class Transformer implements AutoCloseable {
             int half = rope.rotaryDim / 2;
             Kernels.parallel(rows, t -> {
                 int pos = (t % n) * half;
-                for (int h = 0; h < H; h++) ops.rope(q, (t * H + h) * hd, half, cs[0], cs[1], pos);
-                for (int h = 0; h < KV; h++) ops.rope(k, (t * KV + h) * hd, half, cs[0], cs[1], pos);
+                for (int h = 0; h < H; h++) rotate(q, (t * H + h) * hd, half, cs, pos);
+                for (int h = 0; h < KV; h++) rotate(k, (t * KV + h) * hd, half, cs, pos);
             });
         }
         float[] out = new float[rows * H * hd];
@@ -139,6 +157,11 @@ public final class Transformer implements AutoCloseable {
             for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, valuesT, out, n);
         });
         return out;
+    }
+
+    private void rotate(float[] x, int off, int half, float[][] cs, int pos) {
+        if (interleaved) ops.ropeInterleaved(x, off, half, cs[0], cs[1], pos);
+        else ops.rope(x, off, half, cs[0], cs[1], pos);
     }
 
     /** One head of one sequence: scores = Q·Kᵀ as a matrix multiply, causal softmax per row, then P·V into out. */
