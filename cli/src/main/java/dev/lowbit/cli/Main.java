@@ -8,12 +8,16 @@ import picocli.CommandLine.Command;
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, version = "lowbit 0.1.0",
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, BenchCommand.class})
+        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, ValidateCommand.class, ConvertCommand.class, DemoCommand.class, BenchCommand.class})
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        PrintWriter out = new PrintWriter(System.out, true), err = new PrintWriter(System.err, true);
+        int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
     }
 
     /** Runs a command line with the given output streams; returns the exit code. */

@@ -2,19 +2,16 @@ package dev.lowbit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.lowbit.quantizers.Layout;
 import dev.lowbit.quantizers.QuantError;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
-import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.quantizers.TensorReport;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,29 +25,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output folder (must not exist, or be empty).")
     Path out;
 
-    @Option(names = "--scheme", required = true, description = "fp16, bf16, int8, int8-block, int4, int4-asym, nf4, fp4.")
-    String scheme;
-
-    @Option(names = "--layout", defaultValue = "lowbit", description = "hf-bnb (nf4, fp4, int8: what transformers + bitsandbytes load) or lowbit (default).")
-    String layout;
-
-    @Option(names = "--block", description = "Block size (nf4/fp4, default 64) or group size (int4, default 64).")
-    Integer block;
-
-    @Option(names = "--double-quant", description = "Quantize the nf4/fp4 block scales too (QLoRA).")
-    boolean doubleQuant;
-
-    @Option(names = "--keep", paramLabel = "GLOB", description = "Keep matching tensors as they are (repeatable).")
-    List<String> keep = new ArrayList<>();
-
-    @Option(names = "--only", paramLabel = "GLOB", description = "Quantize only matching tensors (repeatable).")
-    List<String> only = new ArrayList<>();
-
-    @Option(names = "--lm-head", description = "Quantize lm_head too (kept by default).")
-    boolean lmHead;
-
-    @Option(names = "--compute-dtype", description = "bnb_4bit_compute_dtype for hf-bnb (default: the model's dtype).")
-    String computeDtype;
+    @Mixin
+    RecipeOptions recipeOptions;
 
     @Option(names = "--compress", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
     String compress;
@@ -66,8 +42,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Scheme s = Scheme.parse(scheme);
-        Recipe recipe = new Recipe(s, Layout.parse(layout), block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
+        Recipe recipe = recipeOptions.recipe();
         long total = dev.lowbit.formats.Inspection.of(model).bytes();
         Progress bar = Progress.start("quantize", total, !json && !dryRun);
         if (compress != null && !compress.equals("zstd")) throw new IllegalArgumentException("--compress takes zstd");

@@ -78,6 +78,21 @@ class KernelTwinsTest {
         close(r1, r2, 1e-6);
     }
 
+    @Test
+    void vectorExpIsWithinTwoUlpOfMathExp() {
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) x[i] = -100f + 200f * i / x.length;
+        for (int i = 0; i < x.length; i += PanamaOps.L) {
+            float[] got = PanamaOps.exp(jdk.incubator.vector.FloatVector.fromArray(PanamaOps.F, x, i)).toArray();
+            for (int l = 0; l < got.length; l++) {
+                double want = Math.exp(x[i + l]);
+                if (want < 2 * Float.MIN_NORMAL) assertEquals(want, got[l], 2 * Float.MIN_NORMAL, "x=" + x[i + l]);
+                else if (want > Float.MAX_VALUE) assertEquals(Float.POSITIVE_INFINITY, got[l]);
+                else assertEquals(want, got[l], 2.5e-7 * want, "x=" + x[i + l]);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 7, 16, 31, 130})
     void bf16Decode(int n) {

@@ -40,7 +40,27 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             err.merge(local);
         });
         if ((n & 1) == 1) packed[packed.length - 1] = (byte) (packed[packed.length - 1] & 0xf0 | zero);
-        return new FourBit(cb, block, src.shape(), packed, absmax, doubleQuant ? DoubleQuant.of(absmax) : null, err.result());
+        if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
+        FourBit q = new FourBit(cb, block, src.shape(), packed, absmax, DoubleQuant.of(absmax), null);
+        return new FourBit(cb, block, src.shape(), packed, absmax, q.nested(), q.errorAgainst(src));
+    }
+
+    /** The error of what is stored (with double-quantized scales) against the source, in a second pass. */
+    private QuantError errorAgainst(FloatSource src) {
+        float[] a = effectiveAbsmax();
+        long n = src.numel();
+        QuantError.Acc err = new QuantError.Acc();
+        Blocks.parallel(a.length, 1 << 12, (lo, hi) -> {
+            QuantError.Acc local = new QuantError.Acc();
+            for (int b = lo; b < hi; b++) {
+                long start = (long) b * block;
+                float[] v = new float[(int) Math.min(block, n - start)];
+                src.read(start, v);
+                for (int i = 0; i < v.length; i++) local.add(v[i], value(start + i, a));
+            }
+            err.merge(local);
+        });
+        return err.result();
     }
 
     /** The absmax values dequantization uses (from the double-quantized form when there is one). */

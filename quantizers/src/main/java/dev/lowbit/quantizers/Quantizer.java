@@ -31,7 +31,7 @@ public final class Quantizer {
     private Quantizer() {}
 
     /** GPT-2's Conv1D weights, stored [in, out]: quantized in the [out, in] orientation bitsandbytes uses. */
-    private static final Pattern CONV1D = Pattern.compile(".*\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+    public static final Pattern CONV1D = Pattern.compile(".*\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
     public static final long SHARD_BYTES = 5_000_000_000L;
 
     public record Result(List<TensorReport> tensors, long bytesIn, long bytesOut, long quantizedParams, long quantizedBytesOut,

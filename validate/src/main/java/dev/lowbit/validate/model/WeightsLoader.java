@@ -13,16 +13,21 @@ import dev.lowbit.kernels.Weights;
 final class WeightsLoader {
     private final Checkpoint ck;
 
+    private final QuantizedWeights quantized;
+
     WeightsLoader(Checkpoint ck) {
         this.ck = ck;
+        this.quantized = new QuantizedWeights(ck);
     }
 
     boolean has(String name) {
         return ck.has(name);
     }
 
-    /** A [rows × cols] matrix stored [rows, cols]. */
+    /** A [rows × cols] matrix stored [rows, cols], plain or quantized in a lowbit or hf-bnb layout. */
     Weights matrix(String name, int rows, int cols) {
+        Weights q = quantized.find(name, rows, cols);
+        if (q != null) return q;
         Tensor t = expect(name, rows, cols);
         return switch (t.dtype()) {
             case F32 -> new F32Weights(t.data(), rows, cols);
@@ -32,8 +37,10 @@ final class WeightsLoader {
         };
     }
 
-    /** A [rows × cols] matrix stored transposed as [cols, rows] (GPT-2 Conv1D). */
+    /** A [rows × cols] matrix stored transposed as [cols, rows] (GPT-2 Conv1D); quantized ones are stored [rows, cols]. */
     Weights transposed(String name, int rows, int cols) {
+        Weights q = quantized.find(name, rows, cols);
+        if (q != null) return q;
         Tensor t = expect(name, cols, rows);
         return new TransposedWeights(t.data(), t.dtype(), rows, cols);
     }

@@ -1,0 +1,39 @@
+package dev.lowbit.cli;
+
+import dev.lowbit.quantizers.Layout;
+import dev.lowbit.quantizers.Recipe;
+import dev.lowbit.quantizers.Scheme;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** What quantize and convert quantize, and how. */
+final class RecipeOptions {
+    @Option(names = "--scheme", required = true, description = "fp16, bf16, int8, int8-block, int4, int4-asym, nf4, fp4.")
+    String scheme;
+
+    @Option(names = "--layout", defaultValue = "lowbit", description = "hf-bnb (nf4, fp4, int8: what transformers + bitsandbytes load) or lowbit (default).")
+    String layout;
+
+    @Option(names = "--block", description = "Block size (nf4/fp4, default 64) or group size (int4, default 64).")
+    Integer block;
+
+    @Option(names = "--double-quant", description = "Quantize the nf4/fp4 block scales too (QLoRA).")
+    boolean doubleQuant;
+
+    @Option(names = "--keep", paramLabel = "GLOB", description = "Keep matching tensors as they are (repeatable).")
+    List<String> keep = new ArrayList<>();
+
+    @Option(names = "--only", paramLabel = "GLOB", description = "Quantize only matching tensors (repeatable).")
+    List<String> only = new ArrayList<>();
+
+    @Option(names = "--lm-head", description = "Quantize lm_head too (kept by default).")
+    boolean lmHead;
+
+    @Option(names = "--compute-dtype", description = "bnb_4bit_compute_dtype for hf-bnb (default: the model's dtype).")
+    String computeDtype;
+
+    Recipe recipe() {
+        return new Recipe(Scheme.parse(scheme), Layout.parse(layout), block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.lowbit.validate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lowbit.formats.AtomicFiles;
+import dev.lowbit.validate.model.TensorDiff;
+import dev.lowbit.validate.model.Transformer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntConsumer;
+
+/** `lowbit validate` as a library call: drift, per-tensor error, gates, and the report files. */
+public record Validation(String base, String candidate, DriftReport drift, List<TensorDiff.Row> tensors, Gates gates, List<String> failed) {
+
+    /** CI gates; null fields are not checked. */
+    public record Gates(Double maxPplDriftPercent, Double maxKld, Double minTop1Percent) {
+        List<String> failures(DriftReport r) {
+            List<String> f = new ArrayList<>();
+            if (maxPplDriftPercent != null && r.deltaPplPercent() > maxPplDriftPercent)
+                f.add(String.format(Locale.ROOT, "--max-ppl-drift %s: ppl drift %+.3f%%", maxPplDriftPercent, r.deltaPplPercent()));
+            if (maxKld != null && r.kld().mean() > maxKld) f.add(String.format(Locale.ROOT, "--max-kld %s: mean KLD %.6f", maxKld, r.kld().mean()));
+            if (minTop1Percent != null && r.sameTop1Percent() < minTop1Percent)
+                f.add(String.format(Locale.ROOT, "--min-top1 %s: same top-1 %.3f%%", minTop1Percent, r.sameTop1Percent()));
+            return f;
+        }
+    }
+
+    public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress) {
+        DriftReport r;
+        try (Transformer b = Transformer.open(base); Transformer c = Transformer.open(candidate)) {
+            r = DriftReport.of(Drift.run(b, c, ids, ctx, maxChunks, progress), ctx);
+        }
+        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r));
+    }
+
+    public boolean passed() {
+        return failed.isEmpty();
+    }
+
+    public String json() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("schema", DriftReport.SCHEMA);
+        doc.put("base", base);
+        doc.put("candidate", candidate);
+        doc.put("drift", drift);
+        doc.put("tensors", tensors);
+        Map<String, Object> g = new LinkedHashMap<>();
+        g.put("max_ppl_drift_percent", gates.maxPplDriftPercent());
+        g.put("max_kld", gates.maxKld());
+        g.put("min_top1_percent", gates.minTop1Percent());
+        g.put("failed", failed);
+        doc.put("gates", g);
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String markdown() {
+        return Markdown.of(drift, tensors, base, candidate) + (passed() ? "\ngates: pass\n" : "\ngates failed: " + String.join("; ", failed) + "\n");
+    }
+
+    /** report.json, report.md and report.html (each through a temp file). */
+    public void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        String j = json(), md = markdown(), html = Html.of(this);
+        AtomicFiles.write(dir.resolve("report.json"), o -> o.write(j.getBytes(StandardCharsets.UTF_8)));
+        AtomicFiles.write(dir.resolve("report.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
+        AtomicFiles.write(dir.resolve("report.html"), o -> o.write(html.getBytes(StandardCharsets.UTF_8)));
+    }
+}
