@@ -19,7 +19,7 @@ if ! JAVA_HOME=$(lowbit_find_jdk); then
 fi
 export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
-LOWBIT_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+LOWBIT_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
 if ! command -v mvn >/dev/null 2>&1; then
   echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
   exit 2

@@ -58,6 +58,37 @@ class ValidateCommandTest {
         assertEquals(100.0, d.get("sameTop1Percent").asDouble());
         assertEquals(4 * 127, d.get("tokens").asInt());
         assertTrue(Files.readString(tmp.resolve("report.md")).contains("| same top-1 | 100.000% |"));
+        assertTrue(Files.readString(tmp.resolve("report.html")).contains("<svg"));
+    }
+
+    /** report.json against its published JSON Schema; tokens.arrow back through Arrow Java's reader. */
+    @Test
+    void reportFilesAreValidJsonSchemaAndArrow() throws Exception {
+        Path q = tmp.resolve("q"), rep = tmp.resolve("rep");
+        Quantizer.run(Samples.tinyLlama(), q, new Recipe(Scheme.NF4, Layout.LOWBIT, 64, true, List.of(), List.of(), false, null), false, false, null);
+        Run r = run("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", IDS, "--ctx", "128", "--max-chunks", "3", "--report", rep.toString());
+        assertEquals(0, r.code, r.err);
+        var factory = com.networknt.schema.JsonSchemaFactory.getInstance(com.networknt.schema.SpecVersion.VersionFlag.V202012);
+        try (var in = DriftReport.class.getResourceAsStream("report.schema.json")) {
+            var schema = factory.getSchema(in);
+            var errors = schema.validate(new ObjectMapper().readTree(rep.resolve("report.json").toFile()));
+            assertTrue(errors.isEmpty(), errors.toString());
+        }
+        try (var alloc = new org.apache.arrow.memory.RootAllocator();
+             var reader = new org.apache.arrow.vector.ipc.ArrowFileReader(Files.newByteChannel(rep.resolve("tokens.arrow")), alloc)) {
+            assertEquals(dev.lowbit.validate.TokensArrow.SCHEMA, reader.getVectorSchemaRoot().getSchema());
+            int rows = 0;
+            double kld = 0;
+            while (reader.loadNextBatch()) {
+                var root = reader.getVectorSchemaRoot();
+                var k = (org.apache.arrow.vector.Float8Vector) root.getVector("kld");
+                for (int i = 0; i < root.getRowCount(); i++) kld += k.get(i);
+                rows += root.getRowCount();
+            }
+            assertEquals(3 * 127, rows);
+            JsonNode d = new ObjectMapper().readTree(rep.resolve("report.json").toFile()).get("drift");
+            assertEquals(d.get("kld").get("mean").asDouble(), kld / rows, 1e-12, "the rows add up to the report's mean KLD");
+        }
     }
 
     /**

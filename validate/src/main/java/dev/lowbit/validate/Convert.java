@@ -36,7 +36,7 @@ public final class Convert {
             }
             Path artifact = staging.resolve("artifact");
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
-            Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress);
+            Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land) {
                 if (Files.isDirectory(abs)) Files.delete(abs);

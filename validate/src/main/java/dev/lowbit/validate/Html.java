@@ -51,7 +51,7 @@ public final class Html {
                 double y = side.equals("base") ? c.get(i).pplBase() : c.get(i).pplCandidate();
                 pts.append(f("%.1f,%.1f ", x(i, Math.max(1, c.size() - 1)), PAD / 2.0 + (H - PAD) * (hi - y) / (hi - lo)));
             }
-            s.append(f("<polyline class=\"%s\" fill=\"none\" stroke-width=\"1.5\" points=\"%s\"/>", side, pts));
+            s.append(f("<polyline class=\"%s\" fill=\"none\" stroke-width=\"%s\" points=\"%s\"/>", side, side.equals("base") ? "4" : "1.5", pts));
         }
         s.append(f("<text x=\"%d\" y=\"14\" style=\"fill:#2563eb\">base</text><text x=\"%d\" y=\"14\" style=\"fill:#dc2626\">candidate</text>", W - 150, W - 100));
         return s.append("</svg>").toString();

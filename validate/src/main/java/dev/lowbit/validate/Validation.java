@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.validate.model.TensorDiff;
+import dev.lowbit.validate.tokenizer.Tokenizer;
 import dev.lowbit.validate.model.Transformer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,8 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /** `lowbit validate` as a library call: drift, per-tensor error, gates, and the report files. */
-public record Validation(String base, String candidate, DriftReport drift, List<TensorDiff.Row> tensors, Gates gates, List<String> failed) {
+public record Validation(String base, String candidate, DriftReport drift, List<TensorDiff.Row> tensors, Gates gates, List<String> failed,
+                         Drift.Tokens tokens) {
 
     /** CI gates; null fields are not checked. */
     public record Gates(Double maxPplDriftPercent, Double maxKld, Double minTop1Percent) {
@@ -33,11 +35,17 @@ public record Validation(String base, String candidate, DriftReport drift, List<
     }
 
     public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress) {
-        DriftReport r;
+        Drift.Tokens t;
         try (Transformer b = Transformer.open(base); Transformer c = Transformer.open(candidate)) {
-            r = DriftReport.of(Drift.run(b, c, ids, ctx, maxChunks, progress), ctx);
+            t = Drift.run(b, c, ids, ctx, maxChunks, progress);
         }
-        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r));
+        DriftReport r = DriftReport.of(t, ctx);
+        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t);
+    }
+
+    /** The same validation, reporting the candidate under another name (where convert moved it). */
+    public Validation relabel(String candidateName) {
+        return new Validation(base, candidateName, drift, tensors, gates, failed, tokens);
     }
 
     public boolean passed() {
@@ -68,9 +76,11 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return Markdown.of(drift, tensors, base, candidate) + (passed() ? "\ngates: pass\n" : "\ngates failed: " + String.join("; ", failed) + "\n");
     }
 
-    /** report.json, report.md and report.html (each through a temp file). */
+    /** report.json, report.md, report.html and tokens.arrow (each through a temp file). */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
+        Path tokenizer = Path.of(base).resolve("tokenizer.json");
+        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null);
         String j = json(), md = markdown(), html = Html.of(this);
         AtomicFiles.write(dir.resolve("report.json"), o -> o.write(j.getBytes(StandardCharsets.UTF_8)));
         AtomicFiles.write(dir.resolve("report.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
