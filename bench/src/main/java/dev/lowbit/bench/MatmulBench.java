@@ -2,6 +2,16 @@ package dev.lowbit.bench;
 
 import dev.lowbit.formats.FloatBits;
 import dev.lowbit.kernels.Bf16Weights;
+import dev.lowbit.kernels.FourBitWeights;
+import dev.lowbit.kernels.Int4Weights;
+import dev.lowbit.kernels.Int8BlockWeights;
+import dev.lowbit.kernels.Int8RowWeights;
+import dev.lowbit.quantizers.Codebook4;
+import dev.lowbit.quantizers.FloatSource;
+import dev.lowbit.quantizers.FourBit;
+import dev.lowbit.quantizers.Int4Group;
+import dev.lowbit.quantizers.Int8Block;
+import dev.lowbit.quantizers.Int8Row;
 import dev.lowbit.kernels.F16Weights;
 import dev.lowbit.kernels.F32Weights;
 import dev.lowbit.kernels.Kernels;
@@ -30,7 +40,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Activations [tokens × in] times weights [out × in] as perplexity runs it, per weight dtype, for the Vector API
+ * Activations [tokens × in] times weights [out × in] as perplexity runs it, per weight layout, for the Vector API
  * kernels and their scalar twins. The secondary result `gflop` is the rate in GFLOP/s.
  */
 @State(Scope.Benchmark)
@@ -40,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatmulBench {
-    @Param({"F32", "F16", "BF16"})
+    @Param({"F32", "F16", "BF16", "INT8", "INT8-BLOCK", "INT4", "NF4", "NF4-DQ"})
     public String dtype;
 
     @Param({"panama", "scalar"})
@@ -62,6 +72,14 @@ public class MatmulBench {
         int rows = Integer.parseInt(s[1]), cols = Integer.parseInt(s[2]);
         SplittableRandom r = new SplittableRandom(1);
         arena = Arena.ofShared();
+        ops = impl.equals("scalar") ? new ScalarOps() : Kernels.ops();
+        x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() - 0.5);
+        out = new float[tokens * rows];
+        if (!dtype.startsWith("F")) {
+            weights = quantized(rows, cols, r);
+            return;
+        }
         int size = dtype.equals("F32") ? 4 : 2;
         MemorySegment seg = arena.allocate((long) rows * cols * size);
         for (long i = 0; i < (long) rows * cols; i++) {
@@ -75,10 +93,34 @@ public class MatmulBench {
             case "F16" -> new F16Weights(seg, rows, cols);
             default -> new Bf16Weights(seg, rows, cols);
         };
-        ops = impl.equals("scalar") ? new ScalarOps() : Kernels.ops();
-        x = new float[tokens * cols];
-        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() - 0.5);
-        out = new float[tokens * rows];
+    }
+
+    /** The layouts `lowbit quantize` writes, quantized from random values and read by the engine's weight classes. */
+    private Weights quantized(int rows, int cols, SplittableRandom r) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() - 0.5);
+        FloatSource src = new FloatSource() {
+            public long[] shape() { return new long[] {rows, cols}; }
+            public void read(long start, float[] dst) { System.arraycopy(v, (int) start, dst, 0, dst.length); }
+        };
+        return switch (dtype) {
+            case "INT8" -> {
+                Int8Row q = Int8Row.quantize(src, "w");
+                yield new Int8RowWeights(MemorySegment.ofArray(q.q()), q.scb(), rows, cols);
+            }
+            case "INT8-BLOCK" -> {
+                Int8Block q = Int8Block.quantize(src, "w");
+                yield new Int8BlockWeights(MemorySegment.ofArray(q.q()), MemorySegment.ofArray(q.scales()), rows, cols);
+            }
+            case "INT4" -> {
+                Int4Group q = Int4Group.quantize(src, 64, false, "w");
+                yield new Int4Weights(MemorySegment.ofArray(q.packed()), MemorySegment.ofArray(q.scales()), null, 64, rows, cols);
+            }
+            default -> {
+                FourBit q = FourBit.quantize(src, Codebook4.NF4, 64, dtype.equals("NF4-DQ"), "w");
+                yield new FourBitWeights(MemorySegment.ofArray(q.packed()), q.effectiveAbsmax(), Codebook4.NF4, 64, rows, cols);
+            }
+        };
     }
 
     @TearDown(Level.Trial)

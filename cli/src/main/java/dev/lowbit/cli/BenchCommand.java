@@ -2,6 +2,10 @@ package dev.lowbit.cli;
 
 import dev.lowbit.formats.DType;
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.quantizers.Layout;
+import dev.lowbit.quantizers.Quantizer;
+import dev.lowbit.quantizers.Recipe;
+import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.validate.BenchFixture;
 import dev.lowbit.validate.Perplexity;
 import dev.lowbit.validate.model.Transformer;
@@ -21,8 +25,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "Where the fixtures live (created when missing; default: a temp folder).")
     Path dir;
 
-    @Option(names = "--dtype", split = ",", defaultValue = "F32,F16,BF16", description = "Weight dtypes (default ${DEFAULT-VALUE}).")
-    List<DType> dtypes;
+    @Option(names = "--weights", split = ",", defaultValue = "F32,F16,BF16,int8,nf4",
+            description = "Stored dtypes (F32, F16, BF16) and quantize schemes of the F32 fixture (int8, int8-block, int4, nf4...); default ${DEFAULT-VALUE}.")
+    List<String> weights;
 
     @Option(names = "--ctx", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
     int ctx;
@@ -39,18 +44,27 @@ final class BenchCommand implements Callable<Integer> {
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("lowbit-bench");
         int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
         out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
-        for (DType dt : dtypes) {
-            Path m = root.resolve("llama82m-" + dt.name().toLowerCase(Locale.ROOT));
-            if (!Files.isRegularFile(m.resolve("model.safetensors"))) {
-                Files.createDirectories(m);
-                BenchFixture.write(m, BenchFixture.Shape.LLAMA_82M, dt);
-            }
-            try (Transformer t = Transformer.open(m)) {
+        for (String w : weights) {
+            try (Transformer t = Transformer.open(fixture(root, w))) {
                 Perplexity.run(t, ids, ctx, 1, null);
                 Perplexity.Result r = Perplexity.run(t, java.util.Arrays.copyOfRange(ids, ctx, ids.length), ctx, chunks, null);
-                out.printf(Locale.ROOT, "%-5s %8.1f tokens/s%n", dt, r.tokensPerSecond());
+                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", w, r.tokensPerSecond());
             }
         }
         return 0;
+    }
+
+    /** The fixture in a stored dtype, or the F32 fixture quantized with a scheme (lowbit layout). */
+    private static Path fixture(Path root, String w) throws Exception {
+        DType dt = DType.parse(w.toUpperCase(Locale.ROOT));
+        Path m = root.resolve("llama82m-" + w.toLowerCase(Locale.ROOT));
+        if (Files.isRegularFile(m.resolve("config.json"))) return m;
+        if (dt != null) {
+            Files.createDirectories(m);
+            BenchFixture.write(m, BenchFixture.Shape.LLAMA_82M, dt);
+        } else {
+            Quantizer.run(fixture(root, "F32"), m, new Recipe(Scheme.parse(w), Layout.LOWBIT, 64, false, List.of(), List.of(), false, null), false, false, null);
+        }
+        return m;
     }
 }

@@ -45,13 +45,15 @@ public final class OutputDir {
         }
     }
 
-    private static boolean hasEntries(Path dir) throws IOException {
+    /** Whether a folder has anything in it. */
+    public static boolean hasEntries(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isPresent();
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    /** Removes a folder and everything below it (nothing if it does not exist). */
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

@@ -1,6 +1,7 @@
 package dev.lowbit.validate;
 
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
 import dev.lowbit.quantizers.Rewriter;
@@ -8,9 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.function.IntConsumer;
-import java.util.stream.Stream;
 
 /**
  * `lowbit convert`: rewrite (optional), quantize, validate against the original, write the report. The artifact is
@@ -25,7 +24,7 @@ public final class Convert {
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
-        if (Files.exists(abs) && hasEntries(abs)) throw new FormatException(out, "output already exists and is not an empty folder");
+        if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
         try {
@@ -45,21 +44,7 @@ public final class Convert {
             if (reportDir != null) v.write(reportDir);
             return new Result(q, v, land);
         } finally {
-            deleteTree(staging);
-        }
-    }
-
-    private static boolean hasEntries(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) return true;
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isPresent();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            OutputDir.deleteTree(staging);
         }
     }
 }
