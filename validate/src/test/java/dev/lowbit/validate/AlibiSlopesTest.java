@@ -1,0 +1,28 @@
+package dev.lowbit.validate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowbit.validate.model.Alibi;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** BLOOM's slopes from the published construction, computed here in double: 2^(−8h/P), then 2^(−4(2k−1)/P) when n > P. */
+class AlibiSlopesTest {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 6, 8, 12, 16, 24, 32, 40, 96, 112})
+    void slopesFollowTheConstruction(int n) {
+        int p = Integer.highestOneBit(n);
+        double[] want = new double[n];
+        for (int h = 1; h <= p; h++) want[h - 1] = Math.pow(2, -8.0 * h / p);
+        for (int k = 1; k <= n - p; k++) want[p + k - 1] = Math.pow(2, -4.0 * (2 * k - 1) / p);
+        float[] got = Alibi.slopes(n);
+        for (int i = 0; i < n; i++) assertEquals(want[i], got[i], 2e-7 * want[i], "head " + i + " of " + n);
+    }
+
+    @ParameterizedTest
+    @ValueSource(doubles = {0.125, 0.5, 2})
+    void scaleMultipliesEverySlope(double s) {
+        float[] a = Alibi.slopes(12), b = Alibi.slopes(12, s);
+        for (int i = 0; i < a.length; i++) assertEquals((float) (a[i] * s), b[i]);
+    }
+}
