@@ -31,10 +31,8 @@ final class Blocks {
     /** max |x|; NaN or infinite weights are refused: quantizing them would silently spread garbage over the block. */
     static float absmax(float[] v, String tensor, long start) {
         float m = 0;
-        for (int i = 0; i < v.length; i++) {
-            checkFinite(v[i], tensor, start + i);
-            m = Math.max(m, Math.abs(v[i]));
-        }
+        for (float x : v) m = Math.max(m, Math.abs(x)); // NaN and ±Inf carry through to m
+        if (!Float.isFinite(m)) for (int i = 0; i < v.length; i++) checkFinite(v[i], tensor, start + i);
         return m;
     }
 

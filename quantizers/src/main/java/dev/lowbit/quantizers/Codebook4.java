@@ -34,8 +34,10 @@ public enum Codebook4 {
     /** The nibble for a value already scaled into [-1, 1]. */
     public int code(float x) {
         if (this == NF4) {
-            int c = 0;
-            for (float p : NF4_PIVOTS) if (x > p) c++;
+            int c = x > NF4_PIVOTS[7] ? 8 : 0; // binary search: the number of pivots x exceeds, in 4 comparisons
+            if (x > NF4_PIVOTS[c + 3]) c += 4;
+            if (x > NF4_PIVOTS[c + 1]) c += 2;
+            if (x > NF4_PIVOTS[c]) c += 1;
             return c;
         }
         return fp4Code(x);

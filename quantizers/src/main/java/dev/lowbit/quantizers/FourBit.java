@@ -20,6 +20,7 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         int zero = cb.code(0f);
         Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
             float[] x = new float[block];
+            int[] codes = new int[block];
             QuantError.Acc local = new QuantError.Acc();
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * block;
@@ -29,17 +30,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 float m = Blocks.absmax(v, name, start);
                 absmax[b] = m;
                 float inv = 1f / m;
-                for (int i = 0; i < len; i++) {
-                    int code = m == 0 ? zero : cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
-                    long e = start + i;
-                    int idx = (int) (e >>> 1);
-                    packed[idx] = (byte) ((e & 1) == 0 ? (packed[idx] & 0x0f) | code << 4 : (packed[idx] & 0xf0) | code);
-                    local.add(v[i], cb.value(code) * m);
+                if (m == 0) java.util.Arrays.fill(codes, 0, len, zero);
+                else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
+                else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+                int base = (int) (start >>> 1);
+                for (int i = 0; i < len; i += 2) {
+                    int second = i + 1 < len ? codes[i + 1] : zero; // an odd tail pads with the zero code
+                    packed[base + i / 2] = (byte) (codes[i] << 4 | second);
                 }
+                for (int i = 0; i < len; i++) local.add(v[i], cb.value(codes[i]) * m);
             }
             err.merge(local);
         });
-        if ((n & 1) == 1) packed[packed.length - 1] = (byte) (packed[packed.length - 1] & 0xf0 | zero);
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
         FourBit q = new FourBit(cb, block, src.shape(), packed, absmax, DoubleQuant.of(absmax), null);
         return new FourBit(cb, block, src.shape(), packed, absmax, q.nested(), q.errorAgainst(src));

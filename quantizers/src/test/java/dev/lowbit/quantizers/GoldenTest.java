@@ -33,6 +33,35 @@ class GoldenTest {
         assertEquals(15, Codebook4.NF4.code(1f));
     }
 
+    /** The 4-step search gives what counting the pivots one by one gives, across [-1.1, 1.1] and at every pivot ± 1 ulp. */
+    @Test
+    void nf4SearchEqualsCountingPivots() {
+        java.util.function.IntFunction<float[]> around = i -> new float[] {Math.nextDown(Codebook4.NF4_PIVOTS[i]), Codebook4.NF4_PIVOTS[i], Math.nextUp(Codebook4.NF4_PIVOTS[i])};
+        java.util.List<Float> xs = new java.util.ArrayList<>();
+        for (int i = 0; i <= 220_000; i++) xs.add(-1.1f + 2.2f * i / 220_000);
+        for (int i = 0; i < 15; i++) for (float x : around.apply(i)) xs.add(x);
+        for (float x : xs) {
+            int count = 0;
+            for (float p : Codebook4.NF4_PIVOTS) if (x > p) count++;
+            assertEquals(count, Codebook4.NF4.code(x), "x=" + x);
+        }
+    }
+
+    /** The vector codes equal the scalar twin's, including pivots, ±1, beyond ±1 and a tail off the vector length. */
+    @Test
+    void nf4VectorCodesEqualTheScalarTwin() {
+        java.util.Random r = new java.util.Random(9);
+        float[] v = new float[1000];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.6);
+        for (int i = 0; i < 15; i++) v[i] = Codebook4.NF4_PIVOTS[i];
+        v[20] = 1f;
+        v[21] = -1f;
+        v[22] = 7f;
+        int[] codes = new int[v.length];
+        Nf4Codes.codes(v, 997, 1f, codes);
+        for (int i = 0; i < 997; i++) assertEquals(Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[i]))), codes[i], "v=" + v[i]);
+    }
+
     @Test
     void fp4CodesAreNearest() {
         for (float x = -1f; x <= 1f; x += 0.001f) {
