@@ -35,6 +35,18 @@ class InspectCommandTest {
         assertEquals(ref.size(), got.get("tensors").size());
     }
 
+    /** A quantized folder reports the logical parameter count of the original, whatever the layout. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"nf4:hf-bnb", "nf4:lowbit", "int8:hf-bnb", "int8:lowbit", "int4:lowbit", "int8-block:lowbit"})
+    void quantizedFoldersCountLogicalParameters(String spec, @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        String[] p = spec.split(":");
+        String out = tmp.resolve("q").toString();
+        run("quantize", Samples.tinyLlama().toString(), "-o", out, "--scheme", p[0], "--layout", p[1], "--lm-head");
+        var om = new ObjectMapper();
+        long original = om.readTree(run("inspect", "--json", Samples.tinyLlama().toString())).get("parameters").asLong();
+        assertEquals(original, om.readTree(run("inspect", "--json", out)).get("parameters").asLong());
+    }
+
     @Test
     void tableListsEveryTensor() {
         String text = run("inspect", Samples.tinyLlama().toString());

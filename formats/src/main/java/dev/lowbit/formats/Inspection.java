@@ -17,10 +17,11 @@ public record Inspection(String path, String architecture, long parameters, long
             Path cfg = ck.dir().resolve("config.json");
             String arch = Files.isRegularFile(cfg) ? ModelConfig.read(cfg).arch().hfClass : "unknown (no config.json)";
             Map<String, Long> byDtype = new TreeMap<>();
-            long params = 0, bytes = 0;
+            Map<String, Long> quantized = quantizedWeights(ck);
+            long params = quantized.values().stream().mapToLong(Long::longValue).sum(), bytes = 0;
             List<Row> rows = new java.util.ArrayList<>();
             for (Tensor t : ck.tensors()) {
-                params += t.numel();
+                if (!isPartOfQuantized(t.name(), quantized.keySet())) params += t.numel();
                 bytes += t.byteSize();
                 byDtype.merge(t.dtype().name(), t.byteSize(), Long::sum);
                 rows.add(new Row(t.name(), t.dtype().name(), t.shape(), t.byteSize()));
@@ -28,6 +29,44 @@ public record Inspection(String path, String architecture, long parameters, long
             rows.sort(java.util.Comparator.comparing(Row::name, Inspection::naturalOrder));
             return new Inspection(input.toString(), arch, params, bytes, byDtype, rows, ck.files().size(), ck.metadata());
         }
+    }
+
+    /**
+     * Quantized weights and their logical element counts: lowbit's `__metadata__` entries ("lowbit:W") and bitsandbytes'
+     * packed quant_state ("W.quant_state.bitsandbytes__nf4"); LLM.int8 weights count as stored (their SCB does not).
+     */
+    static Map<String, Long> quantizedWeights(Checkpoint ck) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try {
+            for (var e : ck.metadata().entrySet()) {
+                if (e.getKey().startsWith("lowbit:")) out.put(e.getKey().substring(7), numel(SafetensorsFile.JSON.readTree(e.getValue()).get("shape")));
+            }
+            for (Tensor t : ck.tensors()) {
+                int i = t.name().indexOf(".quant_state.bitsandbytes__");
+                if (i < 0) continue;
+                byte[] json = t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                out.put(t.name().substring(0, i), numel(SafetensorsFile.JSON.readTree(json).get("shape")));
+            }
+        } catch (java.io.IOException e) {
+            throw new FormatException(ck.dir(), "quantization description is not valid JSON");
+        }
+        return out;
+    }
+
+    private static long numel(com.fasterxml.jackson.databind.JsonNode shape) {
+        long n = 1;
+        for (var d : shape) n *= d.asLong();
+        return n;
+    }
+
+    /** A stored part (packed data, scales, maps, zeros) of a quantized weight, or an LLM.int8 row scale. */
+    private static boolean isPartOfQuantized(String name, java.util.Set<String> weights) {
+        if (name.endsWith(".SCB") || name.endsWith(".weight_format")) return true;
+        if (weights.contains(name)) return true;
+        for (int i = name.lastIndexOf('.'); i > 0; i = name.lastIndexOf('.', i - 1)) {
+            if (weights.contains(name.substring(0, i))) return true;
+        }
+        return false;
     }
 
     /** Orders "layers.10" after "layers.9". */
