@@ -2,6 +2,8 @@ package dev.lowbit.cli;
 
 import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Perplexity;
+import dev.lowbit.validate.tokenizer.Tokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -52,10 +54,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        EvalInput in = new EvalInput();
-        in.source = new EvalInput.Source();
-        in.source.text = text;
-        int[] ids = in.ids(model);
+        int[] ids = Tokenizer.load(model).encode(Files.readString(text), false);
         Path reportDir = report != null ? report : out.resolveSibling(out.getFileName() + "-report");
         Progress bar = Progress.start("convert", Perplexity.chunks(ids.length, ctx, maxChunks), !json);
         Convert.Result r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe.recipe(), ids, ctx, maxChunks,

@@ -1,7 +1,5 @@
 package dev.lowbit.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lowbit.formats.Inspection;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,7 +26,7 @@ final class InspectCommand implements Callable<Integer> {
         Inspection r = Inspection.of(model);
         var out = spec.commandLine().getOut();
         if (json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            out.println(Json.pretty(r));
             return 0;
         }
         out.printf("model         %s%n", r.path());

@@ -1,7 +1,5 @@
 package dev.lowbit.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lowbit.validate.Perplexity;
 import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Path;
@@ -54,7 +52,7 @@ final class PerplexityCommand implements Callable<Integer> {
                 m.put("ppl_stderr", r.pplError());
                 m.put("tokens_per_second", r.tokensPerSecond());
                 m.put("chunk_nll", r.chunkNll());
-                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
+                out.println(Json.pretty(m));
             } else {
                 out.printf(Locale.ROOT, "ppl %.4f ± %.4f over %d tokens (%d chunks of %d), %.1f tokens/s%n",
                         r.ppl(), r.pplError(), r.scored(), r.chunkNll().length, r.ctx(), r.tokensPerSecond());

@@ -1,7 +1,5 @@
 package dev.lowbit.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lowbit.quantizers.QuantError;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
@@ -50,7 +48,7 @@ final class QuantizeCommand implements Callable<Integer> {
         bar.done();
         var o = spec.commandLine().getOut();
         if (json) {
-            o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            o.println(Json.pretty(r));
             return 0;
         }
         if (dryRun) {

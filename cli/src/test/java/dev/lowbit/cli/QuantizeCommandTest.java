@@ -12,8 +12,6 @@ import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.samples.Samples;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,12 +26,8 @@ class QuantizeCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static Path model(String name) {
@@ -55,10 +49,10 @@ class QuantizeCommandTest {
     void everySchemeAndLayoutReadsBack(String name, String scheme, String layout) throws Exception {
         Path in = model(name), out = tmp.resolve("out");
         boolean fourBit = scheme.equals("nf4") || scheme.equals("fp4");
-        Run r = fourBit ? run("quantize", in.toString(), "-o", out.toString(), "--scheme", scheme, "--layout", layout, "--double-quant")
+        CliRun r = fourBit ? run("quantize", in.toString(), "-o", out.toString(), "--scheme", scheme, "--layout", layout, "--double-quant")
                 : run("quantize", in.toString(), "-o", out.toString(), "--scheme", scheme, "--layout", layout);
-        assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("done:"), r.out);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("done:"), r.out());
         try (Checkpoint back = Checkpoint.open(out); Checkpoint orig = Checkpoint.open(in)) {
             for (Tensor t : orig.tensors()) {
                 if (scheme.equals("fp16") || scheme.equals("bf16")) halfOf(t, back.tensor(t.name()), scheme);
@@ -87,7 +81,7 @@ class QuantizeCommandTest {
     @Test
     void hfBnbNf4LayoutIsWhatBitsandbytesWrites() throws Exception {
         Path out = tmp.resolve("nf4");
-        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "nf4", "--double-quant", "--layout", "hf-bnb").code);
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "nf4", "--double-quant", "--layout", "hf-bnb").code());
         String w = "model.layers.0.mlp.down_proj.weight";
         try (Checkpoint q = Checkpoint.open(out); Checkpoint o = Checkpoint.open(Samples.tinyLlama())) {
             Tensor orig = o.tensor(w);
@@ -131,7 +125,7 @@ class QuantizeCommandTest {
     @Test
     void gpt2Conv1dIsQuantizedInLinearOrientation() throws Exception {
         Path in = model("tiny-gpt2"), out = tmp.resolve("g");
-        assertEquals(0, run("quantize", in.toString(), "-o", out.toString(), "--scheme", "int8", "--layout", "hf-bnb").code);
+        assertEquals(0, run("quantize", in.toString(), "-o", out.toString(), "--scheme", "int8", "--layout", "hf-bnb").code());
         try (Checkpoint q = Checkpoint.open(out)) {
             assertArrayEquals(new long[] {576, 192}, q.tensor("transformer.h.0.attn.c_attn.weight").shape());
             assertArrayEquals(new long[] {576}, q.tensor("transformer.h.0.attn.c_attn.SCB").shape());
@@ -142,26 +136,26 @@ class QuantizeCommandTest {
     @Test
     void dryRunWritesNothingAndBadRequestsExit2() {
         Path out = tmp.resolve("dry");
-        Run r = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "nf4", "--dry-run");
-        assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("kept: embedding") && r.out.contains("kept: 1-D") && r.out.contains("plan:"), r.out);
+        CliRun r = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "nf4", "--dry-run");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("kept: embedding") && r.out().contains("kept: 1-D") && r.out().contains("plan:"), r.out());
         assertFalse(Files.exists(out));
-        Run bad = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "int4", "--layout", "hf-bnb");
-        assertEquals(2, bad.code);
-        assertEquals(1, bad.err.strip().lines().count(), bad.err);
-        assertTrue(bad.err.contains("no hf-bnb layout"), bad.err);
+        CliRun bad = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "int4", "--layout", "hf-bnb");
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("no hf-bnb layout"), bad.err());
         assertFalse(Files.exists(out));
     }
 
     @Test
     void zstdOutputVerifiesReadsBackAndCatchesCorruption() throws Exception {
         Path plain = tmp.resolve("plain"), z = tmp.resolve("z");
-        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", plain.toString(), "--scheme", "int8").code);
-        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", z.toString(), "--scheme", "int8", "--compress", "zstd").code);
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", plain.toString(), "--scheme", "int8").code());
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", z.toString(), "--scheme", "int8", "--compress", "zstd").code());
         assertTrue(Files.isRegularFile(z.resolve("model.safetensors.zst")));
         assertFalse(Files.exists(z.resolve("model.safetensors")));
-        Run ok = run("verify", z.toString());
-        assertEquals(0, ok.code, ok.err);
+        CliRun ok = run("verify", z.toString());
+        assertEquals(0, ok.code(), ok.err());
         try (Checkpoint a = Checkpoint.open(plain); Checkpoint b = Checkpoint.open(z)) {
             for (Tensor t : a.tensors()) assertEquals(t, b.tensor(t.name()));
         }
@@ -169,18 +163,18 @@ class QuantizeCommandTest {
         byte[] bytes = Files.readAllBytes(f);
         bytes[bytes.length / 2] ^= 1;
         Files.write(f, bytes);
-        Run bad = run("verify", z.toString());
-        assertEquals(1, bad.code);
-        assertTrue(bad.err.contains("model.safetensors.zst: sha256"), bad.err);
+        CliRun bad = run("verify", z.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("model.safetensors.zst: sha256"), bad.err());
     }
 
     @Test
     void existingOutputIsRefusedAndLeftAlone() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("full"));
         Files.writeString(out.resolve("keep.txt"), "mine");
-        Run r = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "int8");
-        assertEquals(2, r.code);
-        assertTrue(r.err.contains("already exists"), r.err);
+        CliRun r = run("quantize", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "int8");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("already exists"), r.err());
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
         try (var s = Files.list(tmp)) {
             assertEquals(1, s.count(), "no temp folder left behind");

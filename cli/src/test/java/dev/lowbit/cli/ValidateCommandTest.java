@@ -17,8 +17,6 @@ import dev.lowbit.validate.DriftReport;
 import dev.lowbit.validate.TokenIds;
 import dev.lowbit.validate.model.TensorDiff;
 import dev.lowbit.validate.model.Transformer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -34,12 +32,8 @@ class ValidateCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static final String IDS = Samples.tinyLlama().resolve("reference/eval_token_ids_first16384.i32").toString();
@@ -47,9 +41,9 @@ class ValidateCommandTest {
     @Test
     void aModelAgainstItselfHasNoDrift() throws Exception {
         String m = Samples.tinyLlama().toString();
-        Run r = run("validate", m, m, "--ids", IDS, "--ctx", "128", "--max-chunks", "4", "--report", tmp.toString(),
+        CliRun r = run("validate", m, m, "--ids", IDS, "--ctx", "128", "--max-chunks", "4", "--report", tmp.toString(),
                 "--max-ppl-drift", "0", "--max-kld", "0", "--min-top1", "100");
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code(), r.err());
         JsonNode doc = new ObjectMapper().readTree(tmp.resolve("report.json").toFile());
         JsonNode d = doc.get("drift");
         assertEquals(DriftReport.SCHEMA, d.get("schema").asText());
@@ -66,8 +60,8 @@ class ValidateCommandTest {
     void reportFilesAreValidJsonSchemaAndArrow() throws Exception {
         Path q = tmp.resolve("q"), rep = tmp.resolve("rep");
         Quantizer.run(Samples.tinyLlama(), q, new Recipe(Scheme.NF4, Layout.LOWBIT, 64, true, List.of(), List.of(), false, null), false, false, null);
-        Run r = run("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", IDS, "--ctx", "128", "--max-chunks", "3", "--report", rep.toString());
-        assertEquals(0, r.code, r.err);
+        CliRun r = run("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", IDS, "--ctx", "128", "--max-chunks", "3", "--report", rep.toString());
+        assertEquals(0, r.code(), r.err());
         var factory = com.networknt.schema.JsonSchemaFactory.getInstance(com.networknt.schema.SpecVersion.VersionFlag.V202012);
         try (var in = DriftReport.class.getResourceAsStream("report.schema.json")) {
             var schema = factory.getSchema(in);
@@ -99,9 +93,9 @@ class ValidateCommandTest {
     void aBadCandidateFailsThePplGate() throws Exception {
         Path bad = tmp.resolve("bad");
         Quantizer.run(Samples.tinyLlama(), bad, new Recipe(Scheme.FP4, Layout.LOWBIT, 4096, false, List.of(), List.of(), false, null), false, false, null);
-        Run r = run("validate", Samples.tinyLlama().toString(), bad.toString(), "--ids", IDS, "--ctx", "256", "--max-chunks", "8", "--max-ppl-drift", "0.5");
-        assertEquals(1, r.code, r.out);
-        assertTrue(r.err.strip().lines().reduce((a, b) -> b).orElse("").contains("--max-ppl-drift 0.5"), r.err);
+        CliRun r = run("validate", Samples.tinyLlama().toString(), bad.toString(), "--ids", IDS, "--ctx", "256", "--max-chunks", "8", "--max-ppl-drift", "0.5");
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().strip().lines().reduce((a, b) -> b).orElse("").contains("--max-ppl-drift 0.5"), r.err());
     }
 
     /** The engine's decode of every layout gives back exactly what the quantizer dequantized (same error, tensor by tensor). */
