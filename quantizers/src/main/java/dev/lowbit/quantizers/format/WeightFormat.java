@@ -1,0 +1,41 @@
+package dev.lowbit.quantizers.format;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One weight format, as ggml's type traits: elements per block, bytes per block, encode and decode, and its names.
+ * A matrix row is a whole number of blocks stored contiguously, and rows follow each other, so row r of a [rows ×
+ * cols] matrix starts at byte r · rowBytes(cols). Each implementation is one small class registered in
+ * {@link WeightFormats}: adding a format = one file + one registry line.
+ */
+public interface WeightFormat {
+    /** Canonical name: the GGUF type name for ggml types ("Q4_K", "F16"), lowbit's scheme name otherwise. */
+    String name();
+
+    /** GGUF type id (ggml_type), or -1 when GGUF has no such type. */
+    int ggmlType();
+
+    /** Elements per block. */
+    int blockSize();
+
+    /** Bytes per block. */
+    int blockBytes();
+
+    /**
+     * Encodes n floats (a multiple of blockSize()) from src[srcOff ..] as n / blockSize() blocks written to
+     * dst[dstOff ..]. Bit-exact to the reference implementation named in the class comment.
+     */
+    void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff);
+
+    /** Decodes n elements (a multiple of blockSize()) whose first block starts at byte off of src into dst[dstOff ..]. */
+    void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff);
+
+    /** Bytes of one row of cols elements (cols a multiple of blockSize()). */
+    default long rowBytes(long cols) {
+        return cols / blockSize() * blockBytes();
+    }
+
+    default double bitsPerWeight() {
+        return 8.0 * blockBytes() / blockSize();
+    }
+}

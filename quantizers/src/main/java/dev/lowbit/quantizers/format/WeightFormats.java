@@ -1,0 +1,40 @@
+package dev.lowbit.quantizers.format;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The registry of weight formats: one line per format. */
+public final class WeightFormats {
+    private WeightFormats() {}
+
+    private static final List<WeightFormat> ALL = List.of(
+            new F32(),
+            new F16(),
+            new Bf16());
+
+    private static final Map<String, WeightFormat> BY_NAME = new LinkedHashMap<>();
+    private static final WeightFormat[] BY_GGML = new WeightFormat[64];
+
+    static {
+        for (WeightFormat f : ALL) {
+            BY_NAME.put(f.name().toUpperCase(Locale.ROOT), f);
+            if (f.ggmlType() >= 0) BY_GGML[f.ggmlType()] = f;
+        }
+    }
+
+    public static List<WeightFormat> all() {
+        return ALL;
+    }
+
+    /** The format with this GGUF type id, or null when lowbit does not know it. */
+    public static WeightFormat ggml(long id) {
+        return id >= 0 && id < BY_GGML.length ? BY_GGML[(int) id] : null;
+    }
+
+    /** The format with this name (any case), or null. */
+    public static WeightFormat named(String name) {
+        return BY_NAME.get(name.toUpperCase(Locale.ROOT));
+    }
+}
