@@ -81,7 +81,7 @@ public final class Quantizer {
                     sources.addAll(new WeightQuantizer(recipe, t, src, onDone).parts(metadata));
                 }
             }
-            if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", "1");
+            if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", Integer.toString(Layout.LOWBIT_FORMAT));
             if (dryRun) return plan(ck, recipe, sources, kept, start);
             OutputDir.write(out, tmp -> {
                 SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
@@ -189,7 +189,7 @@ public final class Quantizer {
             // anything else and stops with "model type `<this text>` ... does not recognize this architecture".
             c.put(ModelConfig.LOWBIT_MODEL_TYPE_KEY, cfg.raw().path("model_type").asText());
             c.put("model_type", ModelConfig.LOWBIT_MODEL_TYPE);
-            q.put("quant_method", "lowbit").put("format", 1).put("scheme", r.scheme().cliName())
+            q.put("quant_method", "lowbit").put("format", Layout.LOWBIT_FORMAT).put("scheme", r.scheme().cliName())
                     .put("block", r.block()).put("double_quant", r.doubleQuant());
         }
         return c;

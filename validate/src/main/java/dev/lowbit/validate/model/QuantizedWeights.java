@@ -6,13 +6,15 @@ import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.kernels.BlockWeights;
 import dev.lowbit.kernels.FourBitWeights;
-import dev.lowbit.kernels.Int4Weights;
-import dev.lowbit.kernels.Int8BlockWeights;
 import dev.lowbit.kernels.Int8RowWeights;
 import dev.lowbit.kernels.Weights;
 import dev.lowbit.quantizers.Codebook4;
 import dev.lowbit.quantizers.DoubleQuant;
+import dev.lowbit.quantizers.Layout;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -50,23 +52,17 @@ final class QuantizedWeights {
     }
 
     private Weights lowbit(String w, JsonNode d, int rows, int cols) {
+        String version = metadata.get("lowbit.format");
+        if (!Integer.toString(Layout.LOWBIT_FORMAT).equals(version))
+            throw new FormatException(ck.dir(), w, "lowbit layout format " + version + " is not " + Layout.LOWBIT_FORMAT + " (written by an older lowbit): quantize the model again");
         check(w, new long[] {rows, cols}, JSON.convertValue(d.get("shape"), long[].class));
-        int block = d.path("block").asInt();
-        return switch (d.path("scheme").asText()) {
-            case "nf4", "fp4" -> {
-                Codebook4 cb = d.path("scheme").asText().equals("nf4") ? Codebook4.NF4 : Codebook4.FP4;
-                float[] absmax = d.path("double_quant").asBoolean()
-                        ? new DoubleQuant(bytes(ck.tensor(w + ".absmax.q8")), ck.tensor(w + ".absmax.nested").toFloatArray(),
-                                ck.tensor(w + ".absmax.offset").toFloatArray()[0]).absmax()
-                        : ck.tensor(w + ".absmax").toFloatArray();
-                yield new FourBitWeights(ck.tensor(w + ".q4").data(), absmax, cb, block, rows, cols);
-            }
-            case "int8" -> new Int8RowWeights(ck.tensor(w + ".q8").data(), ck.tensor(w + ".scale").toFloatArray(), rows, cols);
-            case "int8-block" -> new Int8BlockWeights(ck.tensor(w + ".q8").data(), ck.tensor(w + ".scale").data(), rows, cols);
-            case "int4", "int4-asym" -> new Int4Weights(ck.tensor(w + ".q4").data(), ck.tensor(w + ".scale").data(),
-                    ck.has(w + ".zero") ? ck.tensor(w + ".zero").data() : null, block, rows, cols);
-            default -> throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
-        };
+        WeightFormat f = WeightFormats.lowbit(d.path("scheme").asText(), d.path("block").asInt(), cols);
+        if (f == null) throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
+        try {
+            return new BlockWeights(ck.tensor(w).data(), f, rows, cols);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(ck.dir(), w, e.getMessage());
+        }
     }
 
     private Weights bnbFourBit(String w, Codebook4 cb, JsonNode state, int rows, int cols) {
