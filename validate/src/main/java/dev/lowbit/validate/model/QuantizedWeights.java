@@ -8,6 +8,7 @@ import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.kernels.BlockWeights;
 import dev.lowbit.kernels.FourBitWeights;
+import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.kernels.Int8RowWeights;
 import dev.lowbit.kernels.Weights;
 import dev.lowbit.quantizers.Codebook4;
@@ -26,9 +27,28 @@ final class QuantizedWeights {
     private final Checkpoint ck;
     private final Map<String, String> metadata;
 
+    /** Config key choosing how an hf-bnb int8 folder runs: "bitsandbytes" (default) or "weights". */
+    public static final String INT8_RUNTIME_KEY = "lowbit_int8_runtime";
+    private final float int8Threshold;
+
     QuantizedWeights(Checkpoint ck) {
+        this(ck, null);
+    }
+
+    /**
+     * With a config: an hf-bnb LLM.int8 folder (load_in_8bit) runs as bitsandbytes runs it, activations quantized
+     * with outlier columns kept in float ({@link Int8LtWeights}, threshold llm_int8_threshold), unless the config key
+     * lowbit_int8_runtime is "weights" (then only the weights are int8, activations stay float32).
+     */
+    QuantizedWeights(Checkpoint ck, JsonNode config) {
         this.ck = ck;
         this.metadata = ck.metadata();
+        JsonNode q = config == null ? null : config.get("quantization_config");
+        String runtime = config == null ? "weights" : config.path(INT8_RUNTIME_KEY).asText("bitsandbytes");
+        if (!runtime.equals("weights") && !runtime.equals("bitsandbytes"))
+            throw new FormatException(ck.dir(), INT8_RUNTIME_KEY + " must be bitsandbytes or weights, not '" + runtime + "'");
+        boolean lt = q != null && q.path("load_in_8bit").asBoolean(false) && runtime.equals("bitsandbytes");
+        this.int8Threshold = lt ? (float) q.path("llm_int8_threshold").asDouble(6.0) : -1;
     }
 
     /** The quantized weight called name, or null when it is stored plain. */
@@ -43,7 +63,8 @@ final class QuantizedWeights {
             String base = name.endsWith(".weight") ? name.substring(0, name.length() - 7) : name;
             if (ck.has(base + ".SCB") && ck.has(name) && ck.tensor(name).dtype() == DType.I8) {
                 check(name, new long[] {rows, cols}, ck.tensor(name).shape());
-                return new Int8RowWeights(ck.tensor(name).data(), ck.tensor(base + ".SCB").toFloatArray(), rows, cols);
+                Int8RowWeights w = new Int8RowWeights(ck.tensor(name).data(), ck.tensor(base + ".SCB").toFloatArray(), rows, cols);
+                return int8Threshold > 0 ? new Int8LtWeights(w, int8Threshold) : w;
             }
             return null;
         } catch (IOException e) {

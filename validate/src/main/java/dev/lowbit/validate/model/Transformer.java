@@ -4,6 +4,7 @@ import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.kernels.ArrayWeights;
+import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.VectorOps;
@@ -23,9 +24,12 @@ public final class Transformer implements AutoCloseable {
     private final RopeTables rope;
     private final boolean interleaved;
     private final float[] slopes;
+    /** Tokens per sequence of the forward pass under way (LLM.int8 finds outlier columns per sequence). */
+    private int seqLen;
 
     /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
-    public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY;
+    public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY,
+            INT8_RUNTIME_KEY = QuantizedWeights.INT8_RUNTIME_KEY;
 
     private Transformer(Checkpoint checkpoint, ModelConfig c) {
         this.checkpoint = checkpoint;
@@ -71,6 +75,7 @@ public final class Transformer implements AutoCloseable {
     /** Logits [batch·n × vocab] for `batch` consecutive sequences of n tokens starting at tokens[off]. */
     public float[] forward(int[] tokens, int off, int n, int batch) {
         int d = c.hidden(), rows = n * batch;
+        seqLen = n;
         if (w.positions() != null && n > c.maxPositions())
             throw new IllegalArgumentException("context " + n + " exceeds the model's " + c.maxPositions() + " learned positions");
         float[] h = new float[rows * d], x = new float[rows * d], row = new float[d];
@@ -112,7 +117,8 @@ public final class Transformer implements AutoCloseable {
 
     private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
         float[] out = new float[n * wt.rows()];
-        Kernels.matmul(wt, in, n, out, bias);
+        if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
+        else Kernels.matmul(wt, in, n, out, bias);
         return out;
     }
 
