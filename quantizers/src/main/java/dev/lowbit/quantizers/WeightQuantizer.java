@@ -165,29 +165,39 @@ public final class WeightQuantizer {
 
     /** FP16/BF16: converted chunk by chunk while writing (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
     public static TensorSource half(Tensor t, DType to, Consumer<TensorReport> report) {
+        return convert(t.name(), t.shape(), t.byteSize(), FloatSource.of(t), to, to == DType.F16 ? "fp16" : "bf16", report);
+    }
+
+    /** Any float source written as F32, F16 or BF16, chunk by chunk (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
+    public static TensorSource convert(String name, long[] shape, long bytesIn, FloatSource src, DType to, String action, Consumer<TensorReport> report) {
+        if (to != DType.F32 && to != DType.F16 && to != DType.BF16) throw new IllegalArgumentException("cannot write " + to + " from floats");
         return new TensorSource() {
-            public String name() { return t.name(); }
+            public String name() { return name; }
             public DType dtype() { return to; }
-            public long[] shape() { return t.shape(); }
+            public long[] shape() { return shape; }
 
             public void writeTo(OutputStream out) throws IOException {
                 QuantError.Acc err = new QuantError.Acc();
                 float[] v = new float[1 << 14];
-                ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                long n = t.numel();
+                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                long n = src.numel();
                 for (long start = 0; start < n; start += v.length) {
                     int len = (int) Math.min(v.length, n - start);
                     float[] chunk = len == v.length ? v : Arrays.copyOf(v, len);
-                    t.readFloats(start, chunk);
+                    src.read(start, chunk);
                     b.clear();
                     for (float x : chunk) {
+                        if (to == DType.F32) {
+                            b.putFloat(x);
+                            continue;
+                        }
                         short h = to == DType.F16 ? FloatBits.floatToF16(x) : FloatBits.floatToBf16(x);
                         b.putShort(h);
                         if (Float.isFinite(x)) err.add(x, to == DType.F16 ? FloatBits.f16ToFloat(h) : FloatBits.bf16ToFloat(h));
                     }
-                    out.write(b.array(), 0, 2 * len);
+                    out.write(b.array(), 0, to.size() * len);
                 }
-                report.accept(new TensorReport(t.name(), to == DType.F16 ? "fp16" : "bf16", t.shape(), t.byteSize(), byteSize(), err.result()));
+                report.accept(new TensorReport(name, action, shape, bytesIn, byteSize(), to == DType.F32 ? null : err.result()));
             }
         };
     }
