@@ -13,7 +13,19 @@ public final class WeightFormats {
     private static final List<WeightFormat> ALL = List.of(
             new F32(),
             new F16(),
-            new Bf16());
+            new Bf16(),
+            new Q4_0(),
+            new Q4_1(),
+            new Q5_0(),
+            new Q5_1(),
+            new Q8_0(),
+            new Q2_K(),
+            new Q3_K(),
+            new Q4_K(),
+            new Q5_K(),
+            new Q6_K(),
+            new Iq4Nl(),
+            new Iq4Xs());
 
     /** A lowbit format, made for a block size and a row length (the int8 rows format has one block per row). */
     public interface Sized {
