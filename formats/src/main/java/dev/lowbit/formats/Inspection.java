@@ -13,6 +13,7 @@ public record Inspection(String path, String architecture, long parameters, long
     public record Row(String name, String dtype, long[] shape, long bytes) {}
 
     public static Inspection of(Path input) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(input) && Files.isRegularFile(input)) return GgufInspection.of(input);
         try (Checkpoint ck = Checkpoint.open(input)) {
             Path cfg = ck.dir().resolve("config.json");
             String arch = Files.isRegularFile(cfg) ? ModelConfig.read(cfg).arch().hfClass : "unknown (no config.json)";
