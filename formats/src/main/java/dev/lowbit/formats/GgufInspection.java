@@ -33,8 +33,36 @@ final class GgufInspection {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("gguf.version", Integer.toString(f.version()));
             f.metadata().forEach((k, v) -> meta.put(k, describe(v)));
-            return new Inspection(input.toString(), arch == null ? "unknown (no general.architecture)" : arch, params, bytes, byType, rows, 1, meta);
+            return new Inspection(input.toString(), architecture(f, arch), params, bytes, byType, rows, 1, meta, hyperParameters(f, arch));
         }
+    }
+
+    /** "llama (LlamaForCausalLM)" when lowbit runs it, the GGUF name alone otherwise. */
+    private static String architecture(GgufFile f, String arch) {
+        if (arch == null) return "unknown (no general.architecture)";
+        try {
+            return arch + " (" + dev.lowbit.formats.gguf.GgufConfig.parse(f).arch().hfClass + ")";
+        } catch (FormatException e) {
+            return arch + " (not runnable by lowbit: " + e.getMessage().substring(e.getMessage().indexOf(": ") + 2) + ")";
+        }
+    }
+
+    /** The architecture's own keys ({arch}.*, prefix dropped), the file type and the tokenizer. */
+    private static Map<String, Object> hyperParameters(GgufFile f, String arch) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (arch != null) {
+            f.metadata().forEach((k, v) -> {
+                if (k.startsWith(arch + ".")) out.put(k.substring(arch.length() + 1), v.type() == GgufValueType.ARRAY ? describe(v) : v.value());
+            });
+        }
+        Long ft = f.integer("general.file_type");
+        if (ft != null) out.put("file_type", ft);
+        String tok = f.string("tokenizer.ggml.model");
+        if (tok != null) {
+            var tokens = f.value("tokenizer.ggml.tokens");
+            out.put("tokenizer", tok + (tokens != null && tokens.type() == GgufValueType.ARRAY ? ", " + tokens.asList().size() + " tokens" : ""));
+        }
+        return out;
     }
 
     /** A metadata value as text: scalars as they are, arrays by element type and length with their first elements. */

@@ -8,7 +8,12 @@ import java.util.TreeMap;
 
 /** What `lowbit inspect` reports of a model: read from headers and config.json only. */
 public record Inspection(String path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
-                         List<Row> tensors, int files, Map<String, String> metadata) {
+                         List<Row> tensors, int files, Map<String, String> metadata, Map<String, Object> hyperParameters) {
+
+    public Inspection(String path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
+                      List<Row> tensors, int files, Map<String, String> metadata) {
+        this(path, architecture, parameters, bytes, bytesByDtype, tensors, files, metadata, Map.of());
+    }
 
     public record Row(String name, String dtype, long[] shape, long bytes) {}
 

@@ -69,6 +69,11 @@ public final class Transformer implements AutoCloseable {
         return c;
     }
 
+    /** The bound tensors under transformers names and layouts (for tensor-by-tensor comparison). */
+    java.util.Map<String, Object> boundTensors() {
+        return BoundTensors.of(c, w, interleaved);
+    }
+
     /** Logits [n × vocab] for tokens[off, off+n). */
     public float[] forward(int[] tokens, int off, int n) {
         return forward(tokens, off, n, 1);
