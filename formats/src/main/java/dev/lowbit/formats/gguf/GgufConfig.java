@@ -22,6 +22,8 @@ public final class GgufConfig {
     public static ObjectNode of(GgufFile f) {
         String arch = f.string("general.architecture");
         if (arch == null) throw new FormatException(f.path(), "no general.architecture in the metadata");
+        if (!java.util.Set.of("llama", "qwen2", "gpt2", "bloom").contains(arch))
+            throw new FormatException(f.path(), "unknown architecture '" + arch + "' in general.architecture; lowbit runs GGUF llama, qwen2, gpt2, bloom");
         Keys k = new Keys(f, arch + ".");
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         int hidden = k.req("embedding_length"), layers = k.req("block_count"), heads = k.req("attention.head_count");
@@ -79,7 +81,7 @@ public final class GgufConfig {
                 c.put("vocab_size", vocab);
                 c.put("layer_norm_epsilon", k.f32("attention.layer_norm_epsilon", 1e-5));
             }
-            default -> throw new FormatException(f.path(), "unknown architecture '" + arch + "' in general.architecture; lowbit runs GGUF llama, qwen2, gpt2, bloom");
+            default -> throw new IllegalStateException(arch);
         }
         String name = f.string("general.name");
         if (name != null) c.put("_name_or_path", name);
