@@ -84,6 +84,7 @@ class GgufModelTest {
         try (Transformer t = Transformer.open(file)) {
             Perplexity.Result r = Perplexity.run(t, ids, CTX, CHUNKS, null);
             assertEquals(CHUNKS * (CTX - 1), r.scored());
+            System.out.printf(java.util.Locale.ROOT, "%s: ppl %.6f, gguf_refs %.6f%n", file.getFileName(), r.ppl(), want);
             assertEquals(want, r.ppl(), 1e-4 * want, type + " ppl");
         }
     }
@@ -103,6 +104,7 @@ class GgufModelTest {
         int[] ids = TokenIds.read(dir.resolve("reference/eval_token_ids.i32"));
         try (Transformer t = Transformer.open(f16(name))) {
             Perplexity.Result r = Perplexity.run(t, ids, CTX, CHUNKS, null);
+            System.out.printf(java.util.Locale.ROOT, "%s-F16.gguf: ppl %.6f, transformers %.6f%n", name, r.ppl(), want);
             assertEquals(want, r.ppl(), 1e-3 * want, name + " ppl");
         }
     }
