@@ -88,4 +88,13 @@ class GgufCommandsTest {
         assertTrue(msg.contains(p.toString()) && msg.contains("unknown architecture 'llamb'"), msg);
         assertFalse(msg.contains("Exception"), msg);
     }
+
+    @Test
+    void quantizingAGgufIsOneClearLine() {
+        CliRun r = CliRun.of("quantize", gguf("F16").toString(), "-o", tmp.resolve("out").toString(), "--scheme", "int8");
+        String msg = r.err().strip();
+        assertEquals(2, r.code(), msg);
+        assertEquals(1, msg.lines().count(), msg);
+        assertTrue(msg.contains("a GGUF file, not safetensors"), msg);
+    }
 }
