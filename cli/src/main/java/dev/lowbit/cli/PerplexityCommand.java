@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
 final class PerplexityCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")
+    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors) or a .gguf file.")
     Path model;
 
     @Mixin

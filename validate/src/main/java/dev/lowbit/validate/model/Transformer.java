@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * so the matrix multiplies see batch·n rows; runs from the mapped weights: GPT-2, BLOOM, Llama/Mistral and Qwen2.
  */
 public final class Transformer implements AutoCloseable {
-    private final Checkpoint checkpoint;
+    private final Runnable closer;
     private final ModelWeights w;
     private final ModelConfig c;
     private final VectorOps ops = Kernels.ops();
@@ -32,24 +32,30 @@ public final class Transformer implements AutoCloseable {
             INT8_RUNTIME_KEY = QuantizedWeights.INT8_RUNTIME_KEY;
 
     private Transformer(Checkpoint checkpoint, ModelConfig c) {
-        this.checkpoint = checkpoint;
+        this(c, ModelWeights.bind(c, checkpoint), checkpoint::close, checkpoint.dir().resolve("config.json"));
+    }
+
+    /** The engine over bound weights; closer releases what they map, configFile names the config in errors. */
+    Transformer(ModelConfig c, ModelWeights w, Runnable closer, Path configFile) {
+        this.closer = closer;
         this.c = c;
-        this.w = ModelWeights.bind(c, checkpoint);
+        this.w = w;
         this.rope = c.arch().usesRope() ? new RopeTables(c) : null;
         String layout = c.raw().path(ROPE_LAYOUT_KEY).asText("half");
         if (!layout.equals("half") && !layout.equals("interleaved"))
-            throw new dev.lowbit.formats.FormatException(checkpoint.dir().resolve("config.json"), ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
+            throw new dev.lowbit.formats.FormatException(configFile, ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
         this.interleaved = layout.equals("interleaved");
         this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads(), c.raw().path(ALIBI_SCALE_KEY).asDouble(1.0)) : null;
     }
 
-    /** Opens a model folder: config.json and its safetensors (closed with this object). */
+    /** Opens a model folder (config.json and its safetensors) or a .gguf file; closed with this object. */
     public static Transformer open(Path dir) {
         return open(dir, java.util.Map.of());
     }
 
     /** As open(dir), with config.json keys overridden for this run (e.g. the ALiBi slope scale given on the command line). */
     public static Transformer open(Path dir, java.util.Map<String, Object> overrides) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(dir) && java.nio.file.Files.isRegularFile(dir)) return GgufModel.open(dir, overrides);
         ModelConfig read = ModelConfig.read(dir);
         var raw = read.raw().deepCopy();
         overrides.forEach((k, v) -> raw.set(k, SHARED_JSON.valueToTree(v)));
@@ -65,6 +71,11 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return c;
+    }
+
+    /** The bound tensors under transformers names and layouts (for tensor-by-tensor comparison). */
+    java.util.Map<String, Object> boundTensors() {
+        return BoundTensors.of(c, w, interleaved);
     }
 
     /** Logits [n × vocab] for tokens[off, off+n). */
@@ -226,6 +237,6 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-        checkpoint.close();
+        closer.run();
     }
 }
