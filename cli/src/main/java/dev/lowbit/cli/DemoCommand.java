@@ -17,7 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "demo", description = "The whole pipeline on the embedded sample: NF4 with double quantization and INT8, validated against the original, with reports.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit demo", "  lowbit demo --dir /tmp/lowbit-demo --max-chunks 4"},
+        name = "demo", description = "The whole pipeline on the embedded sample: NF4 with double quantization and INT8, validated against the original, with reports.")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "Where to write (default: a new temp folder).")
     Path dir;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "inspect", description = "Show a model's architecture, parameter count, bytes per dtype and tensors.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit inspect samples/tiny-llama", "  lowbit inspect OUT --json | jq .tensors[0]"},
+        name = "inspect", description = "Show a model's architecture, parameter count, bytes per dtype and tensors.")
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "A model folder, a .safetensors file or a model.safetensors.index.json.")
     Path model;

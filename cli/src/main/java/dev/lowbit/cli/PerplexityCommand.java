@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit perplexity MODEL --text wiki.test.raw --ctx 512", "  lowbit perplexity MODEL --ids tokens.i32 --max-chunks 20 --json"},
+        name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
 final class PerplexityCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")
     Path model;

@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 
-@Command(name = "validate", description = "Run a base and a candidate model over the same text and report the drift; gates for CI (exit 1 when one fails).")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw --report drift/", "  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw --max-ppl-drift 1 --max-kld 0.01   (CI: exit 1 on failure)"},
+        name = "validate", description = "Run a base and a candidate model over the same text and report the drift; gates for CI (exit 1 when one fails).")
 final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BASE")
     Path base;
