@@ -23,7 +23,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     EvalInput input;
 
-    @Option(names = "--alibi-slope-scale", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
+    @Option(names = "--alibi-slope-scale", paramLabel = "S", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
     Double alibiSlopeScale;
 
     @Option(names = "--json", description = "Print JSON for machines.")
@@ -36,15 +36,22 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var overrides = alibiSlopeScale == null ? java.util.Map.<String, Object>of() : java.util.Map.<String, Object>of(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
+        input.check();
+        Warnings.print(spec.commandLine().getErr(), Checks.context(model, input.ctx));
         try (Transformer t = Transformer.open(model, overrides)) {
             int[] ids = input.ids(model);
             int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
             Progress bar = Progress.start("perplexity", chunks, !json);
-            Perplexity.Result r = Perplexity.run(t, ids, input.ctx, input.maxChunks, bar::update);
-            bar.done();
+            Perplexity.Result r;
+            try {
+                r = Perplexity.run(t, ids, input.ctx, input.maxChunks, bar::update);
+            } finally {
+                bar.done();
+            }
             if (json) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("model", model.toString());
+                if (input.file() != null) m.put("input", input.file().toString());
                 m.put("ctx", r.ctx());
                 m.put("chunks", r.chunkNll().length);
                 m.put("scored_tokens", r.scored());

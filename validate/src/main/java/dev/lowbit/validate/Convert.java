@@ -23,6 +23,12 @@ public final class Convert {
 
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
+        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress);
+    }
+
+    /** As above; zstd writes the artifact as .safetensors.zst shards with manifest.json (validated before compression). */
+    public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
+                             Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
@@ -37,6 +43,11 @@ public final class Convert {
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
             Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
+            if (land && zstd) {
+                Path packed = staging.resolve("packed");
+                Quantizer.run(source, packed, recipe, false, true, null);
+                artifact = packed;
+            }
             if (land) {
                 if (Files.isDirectory(abs)) Files.delete(abs);
                 Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);
