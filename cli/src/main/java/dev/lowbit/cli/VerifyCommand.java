@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o OUT --scheme nf4 --compress zstd && lowbit verify OUT"},
         name = "verify", description = "Check a compressed model folder against its manifest.json (sha256 before and after compression).")
 final class VerifyCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DIR")
+    @Parameters(paramLabel = "DIR", description = "A folder written with --compress zstd (has manifest.json).")
     Path dir;
 
     @Spec

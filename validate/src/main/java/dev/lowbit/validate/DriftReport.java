@@ -1,5 +1,6 @@
 package dev.lowbit.validate;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,8 +12,9 @@ import java.util.Map;
  */
 public record DriftReport(String schema, int ctx, int chunks, long tokens, Side base, Side candidate, double deltaPpl,
                           double deltaPplPercent, Estimate lnPplRatio, Estimate kld, Map<String, Double> kldPercentiles,
-                          Estimate deltaP, double deltaPRms, Map<String, Double> deltaPPercentiles, double sameTop1Percent,
-                          List<Chunk> perChunk, Histogram kldHistogram, Histogram deltaPHistogram) {
+                          Estimate deltaP, @JsonProperty("delta_p_rms") double deltaPRms,
+                          @JsonProperty("delta_p_percentiles") Map<String, Double> deltaPPercentiles, double sameTop1Percent,
+                          List<Chunk> perChunk, Histogram kldHistogram, @JsonProperty("delta_p_histogram") Histogram deltaPHistogram) {
     public static final String SCHEMA = "lowbit-drift/2";
     static final double[] QUANTILES = {1.0, 0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0.0};
     static final String[] QUANTILE_NAMES = {"max", "99.9", "99", "95", "90", "median", "10", "5", "1", "min"};
