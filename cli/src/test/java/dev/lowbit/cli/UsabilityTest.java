@@ -203,6 +203,11 @@ class UsabilityTest {
         assertTrue(doc.has("lowbit_version") && doc.get("created").asText().endsWith("Z"));
         assertSnakeCase(doc, "report.json");
         for (String f : List.of("report.md", "report.html", "tokens.arrow")) assertTrue(Files.isRegularFile(rep.resolve(f)), f);
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(new java.util.zip.GZIPInputStream(Files.newInputStream(rep.resolve("tokens.csv.gz"))),
+                StandardCharsets.UTF_8))) {
+            assertEquals("chunk,position,token_id,token_text,nll_base,nll_candidate,kld,p_base,p_candidate,top1_base,top1_candidate", in.readLine());
+            assertEquals(2 * 63, in.lines().count(), "one row per scored token, as tokens.arrow");
+        }
         CliRun md = CliRun.of("validate", M, M, "--text", TEXT, "--ctx", "64", "--max-chunks", "2", "--report", rep.toString(), "--markdown");
         assertTrue(md.out().startsWith("### lowbit drift") && md.out().contains("**PASS**"), md.out());
     }

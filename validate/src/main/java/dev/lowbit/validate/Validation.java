@@ -127,13 +127,15 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return g.isEmpty() ? "no gates set" : String.join("; ", g);
     }
 
-    /** report.json, report.md, report.html and tokens.arrow (each through a temp file). */
+    /** report.json, report.md, report.html, tokens.arrow and tokens.csv.gz (each through a temp file). */
     public void write(Path dir) throws IOException {
         if (Files.exists(dir) && !Files.isDirectory(dir))
             throw new IllegalArgumentException("--report " + dir + ": exists and is not a folder (the report is a folder of report.json, report.md, report.html, tokens.arrow)");
         Files.createDirectories(dir);
         Path tokenizer = Path.of(base).resolve("tokenizer.json");
-        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null);
+        Tokenizer tok = Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null;
+        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, tok, TokensArrow.metadata(base, candidate, drift.ctx()));
+        TokensArrow.writeCsv(dir.resolve("tokens.csv.gz"), tokens, tok);
         String j = json(), md = markdown(), html = Html.of(this);
         AtomicFiles.write(dir.resolve("report.json"), o -> o.write(j.getBytes(StandardCharsets.UTF_8)));
         AtomicFiles.write(dir.resolve("report.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
