@@ -251,6 +251,18 @@ class UsabilityTest {
     }
 
     @Test
+    void inspectShowsWeightFormatsAndConfig() {
+        Path q = tmp.resolve("q");
+        assertEquals(0, CliRun.of("-q", "quantize", M, "-o", q.toString(), "--scheme", "nf4", "--double-quant").code());
+        CliRun r = CliRun.of("inspect", q.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("nf4, block 64, double quant") && r.out().contains("context length         1024")
+                && r.out().contains("RoPE theta 10000") && r.out().contains("vocab size             4096"), r.out());
+        assertFalse(r.out().contains(".absmax "), "parts only with --parts");
+        assertTrue(CliRun.of("inspect", q.toString(), "--parts").out().contains(".absmax "));
+    }
+
+    @Test
     void demoTwiceInTheSameDir() {
         assertEquals(0, CliRun.of("-q", "demo", "--dir", tmp.toString(), "--max-chunks", "1", "--ctx", "64").code());
         CliRun r = CliRun.of("-q", "demo", "--dir", tmp.toString(), "--max-chunks", "1", "--ctx", "64");
