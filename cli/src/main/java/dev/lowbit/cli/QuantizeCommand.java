@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o MODEL-int4 --scheme int4 --block 128 --keep \"*.down_proj.*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
         name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")

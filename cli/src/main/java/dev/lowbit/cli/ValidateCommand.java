@@ -97,7 +97,7 @@ final class ValidateCommand implements Callable<Integer> {
                 d.base().ppl(), d.base().pplError(), d.candidate().ppl(), d.candidate().pplError(), d.deltaPplPercent(), d.kld().mean(),
                 d.kld().error(), d.sameTop1Percent()));
         s.append(String.format(java.util.Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
-        s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow)\n");
+        s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow, tokens.csv.gz)\n");
         return s.toString();
     }
 }
