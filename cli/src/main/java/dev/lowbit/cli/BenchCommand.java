@@ -20,19 +20,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", description = "Prompt-processing speed (tokens/s) of the engine on a Llama-shaped 82M-parameter model with random weights, per weight dtype.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit bench", "  lowbit bench --weights F32,nf4 --ctx 256 --chunks 2 -t 2"},
+        name = "bench", description = "Prompt-processing speed (tokens/s) of the engine on a Llama-shaped 82M-parameter model with random weights, per weight dtype.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--dir", description = "Where the fixtures live (created when missing; default: a temp folder).")
+    @Option(names = "--dir", paramLabel = "D", description = "Where the fixtures live (created when missing; default: a temp folder).")
     Path dir;
 
-    @Option(names = "--weights", split = ",", defaultValue = "F32,F16,BF16,int8,nf4",
+    @Option(names = "--weights", split = ",", paramLabel = "W", defaultValue = "F32,F16,BF16,int8,nf4",
             description = "Stored dtypes (F32, F16, BF16) and quantize schemes of the F32 fixture (int8, int8-block, int4, nf4...); default ${DEFAULT-VALUE}.")
     List<String> weights;
 
-    @Option(names = "--ctx", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ctx", paramLabel = "N", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--chunks", defaultValue = "4", description = "Measured chunks after one warm-up chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured chunks after one warm-up chunk (default ${DEFAULT-VALUE}).")
     int chunks;
 
     @Spec
@@ -41,6 +42,16 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
+        if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2 tokens, not " + ctx);
+        if (chunks < 1) throw new IllegalArgumentException("--chunks must be positive, not " + chunks);
+        for (String w : weights) {
+            if (java.util.List.of("F32", "F16", "BF16").contains(w.toUpperCase(Locale.ROOT))) continue;
+            try {
+                Scheme.parse(w);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--weights: '" + w + "' is neither a stored dtype (F32, F16, BF16) nor a scheme (int8, int8-block, int4, int4-asym, nf4, fp4)");
+            }
+        }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("lowbit-bench");
         int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
         out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);

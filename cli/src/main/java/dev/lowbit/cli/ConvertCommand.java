@@ -2,7 +2,6 @@ package dev.lowbit.cli;
 
 import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Perplexity;
-import dev.lowbit.validate.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -14,12 +13,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "convert", description = "Rewrite, quantize, validate and report in one command; the artifact lands in OUT only when the gates pass.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit convert MODEL -o MODEL-nf4 --scheme nf4 --double-quant --text wiki.test.raw --max-ppl-drift 1", "  lowbit convert MODEL -o MODEL-yarn-int8 --scheme int8 --rope-scaling yarn --factor 2 --text eval.txt --ctx 1024"},
+        name = "convert", description = "Rewrite, quantize, validate and report in one command; the artifact lands in OUT only when the gates pass.")
 final class ConvertCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output folder (must not exist, or be empty); written only when the gates pass.")
     Path out;
 
     @Mixin
@@ -31,19 +31,19 @@ final class ConvertCommand implements Callable<Integer> {
     @Mixin
     LoraOptions lora;
 
-    @Option(names = "--validate", required = true, paramLabel = "TEXT", description = "UTF-8 text to validate on (tokenized without BOS).")
-    Path text;
+    @Mixin
+    EvalInput input;
 
-    @Option(names = "--ctx", defaultValue = "512")
-    int ctx;
+    @Option(names = "--compress", paramLabel = "zstd", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
+    String compress;
 
-    @Option(names = "--max-chunks", defaultValue = "0")
-    int maxChunks;
+    @Option(names = "--dry-run", description = "Check the options and print the quantize plan; quantize, validate and write nothing.")
+    boolean dryRun;
 
     @Mixin
     GateOptions gate;
 
-    @Option(names = "--report", paramLabel = "DIR", description = "Where report.json and report.md go (default OUT-report beside OUT).")
+    @Option(names = "--report", paramLabel = "DIR", description = "Folder for report.json, report.md, report.html and tokens.arrow (default: OUT-report beside OUT).")
     Path report;
 
     @Option(names = "--keep-on-fail", description = "Keep the artifact in OUT even when a gate fails.")
@@ -57,20 +57,45 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int[] ids = Tokenizer.load(model).encode(Files.readString(text), false);
-        Path reportDir = report != null ? report : out.resolveSibling(out.getFileName() + "-report");
-        Progress bar = Progress.start("convert", Perplexity.chunks(ids.length, ctx, maxChunks), !json);
-        Convert.Result r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe.recipe(), ids, ctx, maxChunks,
-                gate.gates(), reportDir, keepOnFail, bar::update, lora.adapters());
-        bar.done();
+        input.check();
+        if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
+        var recipe = this.recipe.recipe();
+        var err = spec.commandLine().getErr();
+        var warnings = new java.util.ArrayList<>(rewrite.check(model));
+        RecipeChecks.checkTensors(model, recipe);
+        warnings.addAll(Checks.context(model, input.ctx));
+        Warnings.print(err, warnings);
+        Path reportDir = report != null ? report : ValidateCommand.defaultReport(out);
+        if (Files.exists(reportDir) && !Files.isDirectory(reportDir))
+            throw new IllegalArgumentException("--report " + reportDir + ": exists and is not a folder");
         var o = spec.commandLine().getOut();
-        if (json) o.println(r.validation().json());
-        else o.printf(Locale.ROOT, "%s %s: %s → %s (%.2f bits/weight), ppl %.4f → %.4f (%+.3f%%), mean KLD %.6f, same top-1 %.2f%%; report in %s%n",
-                r.landed() ? "converted" : "not converted", model, Units.bytes(r.quantized().bytesIn()), Units.bytes(r.quantized().bytesOut()),
-                r.quantized().bitsPerWeight(), r.validation().drift().base().ppl(), r.validation().drift().candidate().ppl(),
-                r.validation().drift().deltaPplPercent(), r.validation().drift().kld().mean(), r.validation().drift().sameTop1Percent(), reportDir);
-        if (!r.validation().passed()) {
-            spec.commandLine().getErr().println("lowbit: gate failed: " + String.join("; ", r.validation().failed())
+        int[] ids = input.ids(model);
+        int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
+        if (chunks == 0) throw new IllegalArgumentException(input.file() + ": " + ids.length + " tokens are fewer than one chunk of --ctx " + input.ctx);
+        if (dryRun) {
+            var q = dev.lowbit.quantizers.Quantizer.run(model, out, recipe, true, compress != null, null);
+            o.printf(Locale.ROOT, "plan: %s → %s, %.2f bits/weight over the %,d quantized weights; validate on %,d tokens (%d chunks of %d) of %s; "
+                            + "report to %s; nothing written (--dry-run)%n", Units.bytes(q.bytesIn()), Units.bytes(q.bytesOut()), q.bitsPerWeight(),
+                    q.quantizedParams(), (long) chunks * input.ctx, chunks, input.ctx, input.file(), reportDir);
+            return 0;
+        }
+        Progress bar = Progress.start("convert", chunks, !json);
+        Convert.Result r;
+        try (Cleanup c = Cleanup.guard(out)) {
+            r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe, compress != null, ids, input.ctx, input.maxChunks,
+                    gate.gates(), null, keepOnFail, bar::update, lora.adapters());
+        } finally {
+            bar.done();
+        }
+        var v = r.validation().withText(input.file());
+        v.write(reportDir);
+        long params = dev.lowbit.formats.Inspection.of(model).parameters();
+        if (json) o.println(v.json());
+        else o.printf(Locale.ROOT, "%s %s → %s: %s → %s, %.2f bits/weight over the quantized weights, %.2f for the whole file%n%s",
+                r.landed() ? "converted" : "not converted", model, out, Units.bytes(r.quantized().bytesIn()), Units.bytes(r.quantized().bytesOut()),
+                r.quantized().bitsPerWeight(), 8.0 * r.quantized().bytesOut() / Math.max(1, params), ValidateCommand.summary(v, reportDir));
+        if (!v.passed()) {
+            err.println("lowbit: gate failed: " + String.join("; ", v.failed())
                     + (r.landed() ? " (artifact kept in " + out + ")" : " (nothing written to " + out + ")"));
             return ValidateCommand.EXIT_GATE;
         }

@@ -1,16 +1,12 @@
 package dev.lowbit.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lowbit.validate.JsonOut;
 
-/** The --json output of the commands: indented JSON. */
+/** The --json output of the commands: lowbit's one convention (snake_case keys, indented, non-finite numbers as null). */
 final class Json {
     private Json() {}
 
-    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    static String pretty(Object value) throws JsonProcessingException {
-        return PRETTY.writeValueAsString(value);
+    static String pretty(Object value) {
+        return JsonOut.pretty(value);
     }
 }

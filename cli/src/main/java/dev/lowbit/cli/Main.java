@@ -2,39 +2,116 @@ package dev.lowbit.cli;
 
 import dev.lowbit.formats.FormatException;
 import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
-@Command(name = "lowbit", mixinStandardHelpOptions = true, version = "lowbit 0.1.0",
+@Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, ValidateCommand.class, ConvertCommand.class, MergeCommand.class, DemoCommand.class, BenchCommand.class})
+        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class,
+                ValidateCommand.class, ConvertCommand.class, MergeCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
+                AutoComplete.GenerateCompletion.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  lowbit demo                                   the whole pipeline on the embedded sample",
+                "  lowbit inspect MODEL",
+                "  lowbit quantize MODEL -o OUT --scheme nf4 --double-quant",
+                "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report OUT-report",
+                "  lowbit help quantize                          help of one command",
+                "  source <(lowbit generate-completion)          tab completion in bash or zsh",
+                "",
+                "Exit codes: 0 success, 1 a validation gate failed, 2 bad input or usage."})
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** -q: only results and errors; -v: also stack traces of errors. */
+    static volatile boolean quiet, verbose;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", scope = ScopeType.INHERIT,
+            description = "Worker threads for quantizing and inference (default: all cores, ${sys:lowbit.cores}).")
+    void threads(int n) {
+        if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + n);
+        System.setProperty("lowbit.threads", Integer.toString(n));
+    }
+
+    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "No progress bar, no warnings: results and errors only.")
+    void quiet(boolean q) {
+        quiet = q;
+    }
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "More detail: stack traces of errors.")
+    void verbose(boolean v) {
+        verbose = v;
+    }
+
     public static void main(String[] args) {
-        PrintWriter out = new PrintWriter(System.out, true), err = new PrintWriter(System.err, true);
+        Charset cs = System.out.charset();
+        PrintWriter out = Text.writer(System.out, cs), err = Text.writer(System.err, System.err.charset());
         int code = run(args, out, err);
         out.flush();
         err.flush();
         System.exit(code);
     }
 
+    /** The configured command line (used by run and by the completion script generator). */
+    static CommandLine commandLine() {
+        System.setProperty("lowbit.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setAbbreviatedOptionsAllowed(false);
+        cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false)
+                .description("Print a bash/zsh completion script: source <(lowbit generate-completion)");
+        return cl;
+    }
+
     /** Runs a command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        quiet = false;
+        verbose = false;
+        CommandLine cl = commandLine();
         cl.setOut(out).setErr(err);
+        cl.setParameterExceptionHandler((e, a) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("lowbit: " + e.getMessage());
+            String name = c.getCommandSpec().qualifiedName(" ");
+            c.getErr().println("Try '" + name + " --help' for usage and examples.");
+            return EXIT_BAD_INPUT;
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("lowbit: " + oneLine(e));
+            if (verbose) e.printStackTrace(cmd.getErr());
             return EXIT_BAD_INPUT;
         });
         return cl.execute(args);
     }
 
+    /** One line saying what is wrong, for any exception. */
     static String oneLine(Throwable e) {
         if (e instanceof FormatException) return e.getMessage();
-        if (e instanceof OutOfMemoryError) return "out of memory: " + e.getMessage();
+        if (e instanceof OutOfMemoryError) return "out of memory: " + e.getMessage() + " (give the JVM more with LOWBIT_JAVA_OPTS=-Xmx...)";
+        if (e instanceof NoSuchFileException x) return x.getFile() + ": no such file or folder";
+        if (e instanceof AccessDeniedException x) return x.getFile() + ": permission denied";
+        if (e instanceof FileAlreadyExistsException x) return x.getFile() + ": already exists";
+        if (e instanceof NotDirectoryException x) return x.getFile() + ": not a folder";
+        if (e instanceof CharacterCodingException) return "input is not UTF-8 text";
+        if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) return oneLine(u.getCause());
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof java.nio.file.FileSystemException x && x.getReason() != null && m.equals(x.getFile()))
+            m = x.getFile() + ": " + x.getReason();
+        if (e instanceof ArithmeticException || e instanceof NullPointerException || e instanceof IndexOutOfBoundsException)
+            m = "internal error (" + e.getClass().getSimpleName() + ": " + m + "); please report it with --verbose output";
         return m.lines().findFirst().orElse(m);
     }
 }

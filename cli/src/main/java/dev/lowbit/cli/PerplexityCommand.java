@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit perplexity MODEL --text wiki.test.raw --ctx 512", "  lowbit perplexity MODEL --ids tokens.i32 --max-chunks 20 --json"},
+        name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
 final class PerplexityCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors) or a .gguf file.")
     Path model;
@@ -22,7 +23,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     EvalInput input;
 
-    @Option(names = "--alibi-slope-scale", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
+    @Option(names = "--alibi-slope-scale", paramLabel = "S", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
     Double alibiSlopeScale;
 
     @Option(names = "--int8-runtime", description = "How an hf-bnb int8 folder runs: bitsandbytes (default: activations quantized per token, "
@@ -41,15 +42,22 @@ final class PerplexityCommand implements Callable<Integer> {
         var overrides = new java.util.HashMap<String, Object>();
         if (alibiSlopeScale != null) overrides.put(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
         if (int8Runtime != null) overrides.put(Transformer.INT8_RUNTIME_KEY, int8Runtime);
+        input.check();
+        Warnings.print(spec.commandLine().getErr(), Checks.context(model, input.ctx));
         try (Transformer t = Transformer.open(model, overrides)) {
             int[] ids = input.ids(model);
             int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
             Progress bar = Progress.start("perplexity", chunks, !json);
-            Perplexity.Result r = Perplexity.run(t, ids, input.ctx, input.maxChunks, bar::update);
-            bar.done();
+            Perplexity.Result r;
+            try {
+                r = Perplexity.run(t, ids, input.ctx, input.maxChunks, bar::update);
+            } finally {
+                bar.done();
+            }
             if (json) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("model", model.toString());
+                if (input.file() != null) m.put("input", input.file().toString());
                 m.put("ctx", r.ctx());
                 m.put("chunks", r.chunkNll().length);
                 m.put("scored_tokens", r.scored());

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4).")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
+        name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")
     Path model;
@@ -29,7 +30,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     LoraOptions lora;
 
-    @Option(names = "--compress", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
+    @Option(names = "--compress", paramLabel = "zstd", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
     String compress;
 
     @Option(names = "--dry-run", description = "Print the plan (tensor, action, bytes before/after) and write nothing.")
@@ -43,33 +44,43 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
         Recipe recipe = recipeOptions.recipe();
-        long total = dev.lowbit.formats.Inspection.of(model).bytes();
-        Progress bar = Progress.start("quantize", total, !json && !dryRun);
-        if (compress != null && !compress.equals("zstd")) throw new IllegalArgumentException("--compress takes zstd");
-        Quantizer.Result r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters());
-        bar.done();
+        RecipeChecks.checkTensors(model, recipe);
+        var inspection = dev.lowbit.formats.Inspection.of(model);
+        long total = inspection.bytes();
+        Progress bar = Progress.start("quantize", total, Progress.Unit.MIB, !json && !dryRun);
+        Quantizer.Result r;
+        try (Cleanup c = Cleanup.guard(out)) {
+            r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters());
+        } finally {
+            bar.done();
+        }
         var o = spec.commandLine().getOut();
         if (json) {
             o.println(Json.pretty(r));
             return 0;
         }
         if (dryRun) {
-            int w = r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(6);
-            o.printf("%-" + w + "s  %-24s %-14s %12s %12s%n", "tensor", "action", "shape", "bytes", "after");
+            int w = Math.max(6, r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(6));
+            int wa = Math.max(6, r.tensors().stream().mapToInt(t -> t.action().length()).max().orElse(6));
+            int ws = Math.max(5, r.tensors().stream().mapToInt(t -> Arrays.toString(t.shape()).length()).max().orElse(5));
+            o.printf("%-" + w + "s  %-" + wa + "s  %-" + ws + "s %12s %12s%n", "tensor", "action", "shape", "bytes", "after");
             for (TensorReport t : r.tensors())
-                o.printf(Locale.ROOT, "%-" + w + "s  %-24s %-14s %,12d %,12d%n", t.name(), t.action(), Arrays.toString(t.shape()), t.bytesIn(), t.bytesOut());
-        } else {
-            int w = r.tensors().stream().filter(t -> t.error() != null).mapToInt(t -> t.name().length()).max().orElse(6);
+                o.printf(Locale.ROOT, "%-" + w + "s  %-" + wa + "s  %-" + ws + "s %,12d %,12d%n", t.name(), t.action(), Arrays.toString(t.shape()), t.bytesIn(), t.bytesOut());
+        } else if (!Main.quiet) {
+            int w = Math.max(6, r.tensors().stream().filter(t -> t.error() != null).mapToInt(t -> t.name().length()).max().orElse(6));
             o.printf("%-" + w + "s  %10s %10s %8s %9s%n", "tensor", "rmse", "max|err|", "snr dB", "rel err");
             for (TensorReport t : r.tensors()) {
                 QuantError e = t.error();
-                if (e != null) o.printf(Locale.ROOT, "%-" + w + "s  %10.3g %10.3g %8.2f %9.5f%n", t.name(), e.rmse(), e.maxAbs(), e.snrDb(), e.relFrobenius());
+                if (e != null) o.printf(Locale.ROOT, "%-" + w + "s  %10.3g %10.3g %8s %9.5f%n", t.name(), e.rmse(), e.maxAbs(),
+                        Double.isInfinite(e.snrDb()) ? "exact" : String.format(Locale.ROOT, "%.2f", e.snrDb()), e.relFrobenius());
             }
         }
-        o.printf(Locale.ROOT, "%s %s → %s (%.1f%%), %.2f bits/weight over %,d quantized weights, %.2f s, %.2f GB/s%s%n",
+        o.printf(Locale.ROOT, "%s %s → %s (%.1f%%): %.2f bits/weight over the %,d quantized weights, %.2f bits/weight for the whole file (%,d parameters)%s%n",
                 dryRun ? "plan:" : "done:", Units.bytes(r.bytesIn()), Units.bytes(r.bytesOut()), 100.0 * r.bytesOut() / r.bytesIn(),
-                r.bitsPerWeight(), r.quantizedParams(), r.seconds(), r.gbPerSecond(), dryRun ? "" : ", written to " + out);
+                r.bitsPerWeight(), r.quantizedParams(), 8.0 * r.bytesOut() / Math.max(1, inspection.parameters()), inspection.parameters(),
+                dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %.2f GB/s; written to %s", r.seconds(), r.gbPerSecond(), out));
         return 0;
     }
 }

@@ -9,14 +9,15 @@ import picocli.CommandLine.Option;
 
 /** What quantize and convert quantize, and how. */
 final class RecipeOptions {
-    @Option(names = "--scheme", required = true, description = "fp16, bf16, int8, int8-block, int4, int4-asym, nf4, fp4.")
+    @Option(names = "--scheme", required = true, paramLabel = "S", completionCandidates = Candidates.Schemes.class,
+            description = "fp16, bf16, int8 (LLM.int8 rows), int8-block (Q8_0), int4, int4-asym (groups), nf4, fp4 (bitsandbytes).")
     String scheme;
 
-    @Option(names = "--layout", description = "hf-bnb (what transformers + bitsandbytes load; the default for nf4, fp4, int8) or lowbit "
+    @Option(names = "--layout", paramLabel = "L", completionCandidates = Candidates.Layouts.class, description = "hf-bnb (what transformers + bitsandbytes load; the default for nf4, fp4, int8) or lowbit "
             + "(lowbit's own, for every scheme; the default for the others; transformers refuses it).")
     String layout;
 
-    @Option(names = "--block", description = "Block size (nf4/fp4, default 64) or group size (int4, default 64).")
+    @Option(names = "--block", paramLabel = "N", description = "Block size (nf4/fp4, default 64) or group size (int4, default 64).")
     Integer block;
 
     @Option(names = "--double-quant", description = "Quantize the nf4/fp4 block scales too (QLoRA).")
@@ -31,11 +32,13 @@ final class RecipeOptions {
     @Option(names = "--lm-head", description = "Quantize lm_head too (kept by default).")
     boolean lmHead;
 
-    @Option(names = "--compute-dtype", description = "bnb_4bit_compute_dtype for hf-bnb (default: the model's dtype).")
+    @Option(names = "--compute-dtype", paramLabel = "D", completionCandidates = Candidates.ComputeDtypes.class,
+            description = "bnb_4bit_compute_dtype of hf-bnb nf4/fp4: float16, bfloat16 or float32 (default: the model's dtype).")
     String computeDtype;
 
     Recipe recipe() {
         Scheme s = Scheme.parse(scheme);
+        RecipeChecks.check(this, s);
         Layout l = layout != null ? Layout.parse(layout) : s.hasBnbLayout() ? Layout.HF_BNB : Layout.LOWBIT;
         return new Recipe(s, l, block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
     }

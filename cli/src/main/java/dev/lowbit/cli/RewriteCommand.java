@@ -10,12 +10,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "rewrite", description = "Rewrite positional encodings: RoPE q/k layout, RoPE context extension, ALiBi slope scale.")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit rewrite MODEL -o MODEL-4k --rope-scaling yarn --factor 4", "  lowbit rewrite MODEL -o MODEL-gguf-order --rope-layout interleaved", "  lowbit rewrite BLOOM -o BLOOM-2x --alibi-slope-scale 0.5"},
+        name = "rewrite", description = "Rewrite positional encodings: RoPE q/k layout, RoPE context extension, ALiBi slope scale.")
 final class RewriteCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, safetensors).")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output folder (must not exist, or be empty).")
     Path out;
 
     @Mixin
@@ -26,8 +27,16 @@ final class RewriteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Rewriter.run(model, out, rewrite.options());
-        spec.commandLine().getOut().println("done: written to " + out);
+        var warnings = rewrite.check(model);
+        if (!rewrite.any())
+            throw new IllegalArgumentException("nothing to rewrite: give --rope-layout, --rope-scaling (with --factor) or --alibi-slope-scale");
+        Warnings.print(spec.commandLine().getErr(), warnings);
+        try (Cleanup c = Cleanup.guard(out)) {
+            Rewriter.run(model, out, rewrite.options());
+        }
+        var cfg = dev.lowbit.formats.ModelConfig.read(out);
+        spec.commandLine().getOut().println("done: written to " + out + (rewrite.ropeScaling == null ? ""
+                : " (rope " + cfg.rope().type() + " x" + Units.plain(rewrite.factor) + ", max_position_embeddings " + cfg.maxPositions() + ")"));
         return 0;
     }
 }

@@ -29,4 +29,24 @@ final class Units {
         }
         return String.format(Locale.ROOT, "%.2f%s", v, u[i]);
     }
+
+    /** A number as the user typed it: 0.0001, not 1.0E-4; 2, not 2.0. */
+    static String plain(Double d) {
+        if (d == null) return "null";
+        if (d.isNaN() || d.isInfinite()) return d.toString();
+        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+    }
+
+    /** MiB with one decimal. */
+    static String mib(long b) {
+        return String.format(Locale.ROOT, "%.1f", b / 1048576.0);
+    }
+
+    /** 7 s, 1 min 05 s, 2 h 03 min. */
+    static String duration(double secs) {
+        long s = Math.round(secs);
+        if (s < 60) return s + " s";
+        if (s < 3600) return String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
+        return String.format(Locale.ROOT, "%d h %02d min", s / 3600, s % 3600 / 60);
+    }
 }

@@ -3,6 +3,8 @@ package dev.lowbit.cli;
 import dev.lowbit.validate.Perplexity;
 import dev.lowbit.validate.Validation;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,13 +13,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-
-@Command(name = "validate", description = "Run a base and a candidate model over the same text and report the drift; gates for CI (exit 1 when one fails).")
+@Command(mixinStandardHelpOptions = true, name = "validate",
+        description = {"Run a base and a candidate model over the same text and report the drift: ppl of each, KL divergence, Δp, same top-1, per chunk "
+                + "and per tensor. Prints a summary; the full report goes to files.",
+                "Exit codes: 0 pass, 1 a gate failed (named on the last line of stderr), 2 bad input."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw",
+                "  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw --max-ppl-drift 1 --max-kld 0.01 --report ci-report",
+                "  lowbit validate MODEL MODEL-nf4 --ids tokens.i32 --markdown >> $GITHUB_STEP_SUMMARY"})
 final class ValidateCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "BASE")
+    @Parameters(index = "0", paramLabel = "BASE", description = "The reference model folder (usually the original).")
     Path base;
 
-    @Parameters(index = "1", paramLabel = "CANDIDATE")
+    @Parameters(index = "1", paramLabel = "CANDIDATE", description = "The model folder to judge (usually the quantized or rewritten one).")
     Path candidate;
 
     @Mixin
@@ -30,11 +38,18 @@ final class ValidateCommand implements Callable<Integer> {
             + "`validate BASE BASE --lora A` shows what the fine-tune changed.")
     java.util.List<String> lora = new java.util.ArrayList<>();
 
-    @Option(names = "--report", paramLabel = "DIR", description = "Write report.json and report.md there.")
+    @Option(names = "--report", paramLabel = "DIR",
+            description = "Folder for report.json, report.md, report.html and tokens.arrow (default: CANDIDATE-report beside CANDIDATE).")
     Path report;
 
-    @Option(names = "--json", description = "Print report.json's content instead of the summary.")
+    @Option(names = "--json", description = "Print report.json's content on stdout instead of the summary.")
     boolean json;
+
+    @Option(names = "--markdown", description = "Print report.md (the full Markdown report) on stdout instead of the summary.")
+    boolean markdown;
+
+    @Option(names = "--allow-tokenizer-mismatch", description = "Compare models whose tokenizers differ (refused by default: the candidate is scored on the base's token ids).")
+    boolean allowTokenizerMismatch;
 
     @Spec
     CommandSpec spec;
@@ -43,31 +58,59 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        input.check();
+        if (json && markdown) throw new IllegalArgumentException("--json and --markdown both print the report: choose one");
+        Path dir = report != null ? report : defaultReport(candidate);
+        if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir))
+            throw new IllegalArgumentException("--report " + dir + ": exists and is not a folder (the report is a folder of report.json, report.md, report.html, tokens.arrow)");
+        List<String> warn = new ArrayList<>(Checks.sameVocabulary(base, candidate, allowTokenizerMismatch));
+        warn.addAll(Checks.context(base, input.ctx));
+        Warnings.print(spec.commandLine().getErr(), warn);
         int[] ids = input.ids(base);
-        Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json);
+        Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json && !markdown);
         Path cand = candidate, merged = null;
         if (!lora.isEmpty()) {
             LoraOptions lo = new LoraOptions();
             lo.specs.addAll(lora);
-            Path parent = java.nio.file.Files.createTempDirectory("lowbit-merge-");
-            merged = parent.resolve("merged");
+            merged = java.nio.file.Files.createTempDirectory("lowbit-merge-").resolve("merged");
             dev.lowbit.quantizers.Quantizer.merge(candidate, merged, lo.adapters(), dev.lowbit.formats.DType.F32, null);
             cand = merged;
         }
         Validation v;
         try {
-            v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update);
+            v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update).withText(input.file());
         } finally {
+            bar.done();
             if (merged != null) dev.lowbit.formats.OutputDir.deleteTree(merged.getParent());
         }
-        bar.done();
-        if (report != null) v.write(report);
+        v.write(dir);
         var out = spec.commandLine().getOut();
-        out.print(json ? v.json() + "\n" : v.markdown());
+        if (json) out.println(v.json());
+        else if (markdown) out.print(v.markdown());
+        else out.print(summary(v, dir));
+        out.flush();
         if (!v.passed()) {
             spec.commandLine().getErr().println("lowbit: gate failed: " + String.join("; ", v.failed()));
             return EXIT_GATE;
         }
         return 0;
+    }
+
+    static Path defaultReport(Path model) {
+        Path abs = model.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + "-report");
+    }
+
+    /** A few lines for the terminal: verdict, the headline numbers, the gates, where the report is. */
+    static String summary(Validation v, Path dir) {
+        var d = v.drift();
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(java.util.Locale.ROOT, "%s  %s vs %s%n", v.passed() ? "PASS" : "FAIL", v.candidate(), v.base()));
+        s.append(String.format(java.util.Locale.ROOT, "      ppl %.4f ± %.4f → %.4f ± %.4f (%+.3f%%), mean KLD %.6f ± %.6f, same top-1 %.2f%%%n",
+                d.base().ppl(), d.base().pplError(), d.candidate().ppl(), d.candidate().pplError(), d.deltaPplPercent(), d.kld().mean(),
+                d.kld().error(), d.sameTop1Percent()));
+        s.append(String.format(java.util.Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
+        s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow, tokens.csv.gz)\n");
+        return s.toString();
     }
 }

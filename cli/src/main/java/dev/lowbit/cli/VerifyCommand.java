@@ -9,9 +9,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "verify", description = "Check a compressed model folder against its manifest.json (sha256 before and after compression).")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o OUT --scheme nf4 --compress zstd && lowbit verify OUT"},
+        name = "verify", description = "Check a compressed model folder against its manifest.json (sha256 before and after compression).")
 final class VerifyCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DIR")
+    @Parameters(paramLabel = "DIR", description = "A folder written with --compress zstd (has manifest.json).")
     Path dir;
 
     @Spec

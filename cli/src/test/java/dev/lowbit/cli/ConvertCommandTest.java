@@ -27,7 +27,7 @@ class ConvertCommandTest {
 
     String[] convert(Path out, String scheme, String block, String gate) {
         return new String[] {"convert", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", scheme, "--block", block,
-                "--validate", Samples.evalTextHead().toString(), "--ctx", "256", "--max-chunks", "8", "--max-ppl-drift", gate,
+                "--text", Samples.evalTextHead().toString(), "--ctx", "256", "--max-chunks", "8", "--max-ppl-drift", gate,
                 "--report", out.resolveSibling(out.getFileName() + "-report").toString()};
     }
 

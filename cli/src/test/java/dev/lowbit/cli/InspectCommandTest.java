@@ -31,7 +31,7 @@ class InspectCommandTest {
         }
         assertEquals("LlamaForCausalLM", got.get("architecture").asText());
         assertEquals(params, got.get("parameters").asLong());
-        assertEquals(params * 2, got.get("bytesByDtype").get("BF16").asLong());
+        assertEquals(params * 2, got.get("bytes_by_dtype").get("BF16").asLong());
         assertEquals(ref.size(), got.get("tensors").size());
     }
 

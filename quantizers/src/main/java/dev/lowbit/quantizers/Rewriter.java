@@ -97,8 +97,15 @@ public final class Rewriter {
             throw new FormatException(model, "--rope-scaling takes linear, dynamic, yarn or llama3, not '" + type + "'");
         if (!(o.factor() > 0)) throw new FormatException(model, "--rope-scaling needs --factor > 0");
         ObjectNode s = raw.objectNode().put("rope_type", type).put("factor", o.factor());
-        int orig = o.originalMax() > 0 ? o.originalMax() : type.equals("llama3") ? cfg.maxPositions() : 0;
+        int orig = o.originalMax() > 0 ? o.originalMax() : type.equals("llama3") || type.equals("yarn") ? cfg.maxPositions() : 0;
         if (orig > 0) s.put("original_max_position_embeddings", orig);
+        // The context the scaled model is for: transformers derives yarn's factor from max_position_embeddings /
+        // original_max_position_embeddings when the latter is given, so leaving max at the original would cancel the
+        // scaling (effective factor 1). dynamic keeps max_position_embeddings: it is its threshold.
+        if (!type.equals("dynamic") && raw.has("max_position_embeddings")) {
+            int base = orig > 0 ? orig : cfg.maxPositions();
+            raw.put("max_position_embeddings", (int) Math.round(base * o.factor()));
+        }
         if (type.equals("llama3")) {
             s.put("low_freq_factor", Double.isNaN(o.lowFreqFactor()) ? 1.0 : o.lowFreqFactor());
             s.put("high_freq_factor", Double.isNaN(o.highFreqFactor()) ? 4.0 : o.highFreqFactor());

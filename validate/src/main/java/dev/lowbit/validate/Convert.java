@@ -25,14 +25,15 @@ public final class Convert {
 
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
-        return run(model, out, rewrite, recipe, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of());
+        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of());
     }
 
     /**
-     * With LoRA adapters: the base is first merged (float32, in the staging folder) and that merged model is both
-     * what gets quantized and what the artifact is validated against.
+     * zstd writes the artifact as .safetensors.zst shards with manifest.json (validated before compression). With LoRA
+     * adapters the base is first merged (float32, in the staging folder), and that merged model is both what gets
+     * quantized and what the artifact is validated against.
      */
-    public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
+    public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
                              java.util.List<LoraAdapter> loras) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
@@ -54,6 +55,11 @@ public final class Convert {
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
             Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
+            if (land && zstd) {
+                Path packed = staging.resolve("packed");
+                Quantizer.run(source, packed, recipe, false, true, null);
+                artifact = packed;
+            }
             if (land) {
                 if (Files.isDirectory(abs)) Files.delete(abs);
                 Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);

@@ -24,7 +24,7 @@ public final class Drift {
         if (base.config().vocab() != cand.config().vocab())
             throw new IllegalArgumentException("vocabularies differ: " + base.config().vocab() + " vs " + cand.config().vocab());
         int chunks = Perplexity.chunks(ids.length, ctx, maxChunks);
-        if (chunks == 0) throw new IllegalArgumentException(ids.length + " tokens are fewer than one chunk of " + ctx);
+        if (chunks == 0) throw new IllegalArgumentException("the input has " + ids.length + " tokens, fewer than one chunk of --ctx " + ctx);
         int per = ctx - 1, n = chunks * per, vocab = base.config().vocab();
         Tokens t = new Tokens(new int[n], new int[n], new int[n], new double[n], new double[n], new double[n], new double[n],
                 new double[n], new int[n], new int[n]);

@@ -1,19 +1,21 @@
 package dev.lowbit.validate;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The numbers of `lowbit validate` (schema lowbit-drift/1): perplexity of each model ± standard error, their
+ * The numbers of `lowbit validate` (schema lowbit-drift/2): perplexity of each model ± standard error, their
  * difference and log ratio ±, KL divergence mean ± and percentiles, Δp of the target token, same top-1 rate, per chunk.
  */
 public record DriftReport(String schema, int ctx, int chunks, long tokens, Side base, Side candidate, double deltaPpl,
                           double deltaPplPercent, Estimate lnPplRatio, Estimate kld, Map<String, Double> kldPercentiles,
-                          Estimate deltaP, double deltaPRms, Map<String, Double> deltaPPercentiles, double sameTop1Percent,
-                          List<Chunk> perChunk, Histogram kldHistogram, Histogram deltaPHistogram) {
-    public static final String SCHEMA = "lowbit-drift/1";
+                          Estimate deltaP, @JsonProperty("delta_p_rms") double deltaPRms,
+                          @JsonProperty("delta_p_percentiles") Map<String, Double> deltaPPercentiles, double sameTop1Percent,
+                          List<Chunk> perChunk, Histogram kldHistogram, @JsonProperty("delta_p_histogram") Histogram deltaPHistogram) {
+    public static final String SCHEMA = "lowbit-drift/2";
     static final double[] QUANTILES = {1.0, 0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0.0};
     static final String[] QUANTILE_NAMES = {"max", "99.9", "99", "95", "90", "median", "10", "5", "1", "min"};
 

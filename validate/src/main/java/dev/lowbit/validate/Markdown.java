@@ -8,9 +8,12 @@ import java.util.Locale;
 public final class Markdown {
     private Markdown() {}
 
-    public static String of(DriftReport r, List<TensorDiff.Row> tensors, String base, String candidate) {
+    public static String of(Validation v) {
+        DriftReport r = v.drift();
+        List<TensorDiff.Row> tensors = v.tensors();
         StringBuilder s = new StringBuilder();
-        s.append(f("### lowbit drift: `%s` vs `%s`%n%n", candidate, base));
+        s.append(f("### lowbit drift: `%s` vs `%s`%n%n", v.candidate(), v.base()));
+        s.append(f("**%s** — %s%n%n", v.passed() ? "PASS" : "FAIL", v.gateLine()));
         s.append(f("%d tokens scored in %d chunks of %d%n%n", r.tokens(), r.chunks(), r.ctx()));
         s.append("| metric | value |\n|---|---|\n");
         s.append(f("| ppl base | %.4f ± %.4f |%n", r.base().ppl(), r.base().pplError()));
@@ -25,13 +28,15 @@ public final class Markdown {
         if (!tensors.isEmpty()) {
             s.append("\n<details><summary>per-tensor error</summary>\n\n| tensor | format | rmse | snr dB | rel err |\n|---|---|---|---|---|\n");
             for (TensorDiff.Row t : tensors)
-                s.append(f("| %s | %s | %.3g | %.2f | %.5f |%n", t.name(), t.format(), t.error().rmse(), t.error().snrDb(), t.error().relFrobenius()));
+                s.append(t.error().relFrobenius() == 0 ? f("| %s | %s | 0 | exact | 0 |%n", t.name(), t.format())
+                        : f("| %s | %s | %.3g | %.2f | %.5f |%n", t.name(), t.format(), t.error().rmse(), t.error().snrDb(), t.error().relFrobenius()));
             s.append("\n</details>\n");
         }
         s.append("\n<details><summary>per chunk</summary>\n\n| chunk | ppl base | ppl candidate | mean KLD | same top-1 |\n|---|---|---|---|---|\n");
         for (DriftReport.Chunk c : r.perChunk())
             s.append(f("| %d | %.4f | %.4f | %.6f | %.2f%% |%n", c.chunk(), c.pplBase(), c.pplCandidate(), c.meanKld(), c.sameTop1Percent()));
-        return s.append("\n</details>\n").toString();
+        s.append("\n</details>\n");
+        return s.append(v.passed() ? "\ngates: pass\n" : "\ngates failed: " + String.join("; ", v.failed()) + "\n").toString();
     }
 
     private static String f(String fmt, Object... args) {

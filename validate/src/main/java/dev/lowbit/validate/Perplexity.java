@@ -36,7 +36,7 @@ public final class Perplexity {
     public static Result run(Transformer model, int[] ids, int ctx, int maxChunks, IntConsumer progress) {
         if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2");
         int chunks = chunks(ids.length, ctx, maxChunks);
-        if (chunks == 0) throw new IllegalArgumentException(ids.length + " tokens are fewer than one chunk of " + ctx);
+        if (chunks == 0) throw new IllegalArgumentException("the input has " + ids.length + " tokens, fewer than one chunk of --ctx " + ctx);
         double[] chunkNll = new double[chunks];
         double sum = 0, sq = 0;
         long start = System.nanoTime();

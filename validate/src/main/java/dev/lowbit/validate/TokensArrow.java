@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.Float8Vector;
@@ -26,6 +28,26 @@ import org.apache.arrow.vector.types.pojo.Schema;
 public final class TokensArrow {
     private TokensArrow() {}
 
+    /**
+     * tokens.csv.gz: the same rows as gzip-compressed CSV with a header, for tools without an Arrow reader: duckdb
+     * reads it with no extension (SELECT * FROM 'tokens.csv.gz'), as do pandas, polars and spreadsheets.
+     */
+    public static void writeCsv(Path file, Drift.Tokens t, Tokenizer tok) throws IOException {
+        AtomicFiles.write(file, raw -> {
+            var gz = new java.util.zip.GZIPOutputStream(raw, 1 << 16);
+            var w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(gz, StandardCharsets.UTF_8), 1 << 16);
+            w.write("chunk,position,token_id,token_text,nll_base,nll_candidate,kld,p_base,p_candidate,top1_base,top1_candidate\n");
+            for (int k = 0; k < t.size(); k++) {
+                String text = tok == null ? null : tok.token(t.target()[k]);
+                w.write(t.chunk()[k] + "," + t.position()[k] + "," + t.target()[k] + "," + (text == null ? "" : "\"" + text.replace("\"", "\"\"") + "\"")
+                        + "," + t.nllBase()[k] + "," + t.nllCand()[k] + "," + t.kld()[k] + "," + t.pBase()[k] + "," + t.pCand()[k] + ","
+                        + t.top1Base()[k] + "," + t.top1Cand()[k] + "\n");
+            }
+            w.flush();
+            gz.finish();
+        });
+    }
+
     static final int BATCH = 1 << 16;
     private static final ArrowType INT = new ArrowType.Int(32, true), DOUBLE = new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
 
@@ -35,9 +57,26 @@ public final class TokensArrow {
             Field.notNullable("nll_candidate", DOUBLE), Field.notNullable("kld", DOUBLE), Field.notNullable("p_base", DOUBLE),
             Field.notNullable("p_candidate", DOUBLE), Field.notNullable("top1_base", INT), Field.notNullable("top1_candidate", INT)));
 
+    /** Units and provenance in the schema's metadata, which pyarrow and polars show (schema.metadata). */
+    public static Map<String, String> metadata(String base, String candidate, int ctx) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("lowbit.schema", "lowbit-tokens/1");
+        m.put("lowbit.base", base);
+        m.put("lowbit.candidate", candidate);
+        m.put("lowbit.ctx", Integer.toString(ctx));
+        m.put("lowbit.units", "nll_* and kld in nats (natural log); p_* are probabilities in [0, 1]; position is the index in its chunk of the "
+                + "predicted token (1..ctx-1); token_id is that token; top1_* are the argmax token ids");
+        return m;
+    }
+
     public static void write(Path file, Drift.Tokens t, Tokenizer tok) throws IOException {
+        write(file, t, tok, Map.of());
+    }
+
+    public static void write(Path file, Drift.Tokens t, Tokenizer tok, Map<String, String> metadata) throws IOException {
+        Schema schema = new Schema(SCHEMA.getFields(), metadata);
         AtomicFiles.write(file, out -> {
-            try (BufferAllocator alloc = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, alloc);
+            try (BufferAllocator alloc = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(schema, alloc);
                  ArrowFileWriter w = new ArrowFileWriter(root, null, Channels.newChannel(out))) {
                 w.start();
                 for (int from = 0; from < t.size(); from += BATCH) {

@@ -1,7 +1,5 @@
 package dev.lowbit.validate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.validate.model.TensorDiff;
 import dev.lowbit.validate.tokenizer.Tokenizer;
@@ -19,19 +17,30 @@ import java.util.function.IntConsumer;
 
 /** `lowbit validate` as a library call: drift, per-tensor error, gates, and the report files. */
 public record Validation(String base, String candidate, DriftReport drift, List<TensorDiff.Row> tensors, Gates gates, List<String> failed,
-                         Drift.Tokens tokens) {
+                         Drift.Tokens tokens, Map<String, Object> inputs) {
 
     /** CI gates; null fields are not checked. */
     public record Gates(Double maxPplDriftPercent, Double maxKld, Double minTop1Percent) {
         List<String> failures(DriftReport r) {
             List<String> f = new ArrayList<>();
             if (maxPplDriftPercent != null && r.deltaPplPercent() > maxPplDriftPercent)
-                f.add(String.format(Locale.ROOT, "--max-ppl-drift %s: ppl drift %+.3f%%", maxPplDriftPercent, r.deltaPplPercent()));
-            if (maxKld != null && r.kld().mean() > maxKld) f.add(String.format(Locale.ROOT, "--max-kld %s: mean KLD %.6f", maxKld, r.kld().mean()));
+                f.add(String.format(Locale.ROOT, "--max-ppl-drift %s: ppl drift %+.3f%% > %s%%", plain(maxPplDriftPercent), r.deltaPplPercent(), plain(maxPplDriftPercent)));
+            if (maxKld != null && r.kld().mean() > maxKld)
+                f.add(String.format(Locale.ROOT, "--max-kld %s: mean KLD %s > %s", plain(maxKld), significant(r.kld().mean()), plain(maxKld)));
             if (minTop1Percent != null && r.sameTop1Percent() < minTop1Percent)
-                f.add(String.format(Locale.ROOT, "--min-top1 %s: same top-1 %.3f%%", minTop1Percent, r.sameTop1Percent()));
+                f.add(String.format(Locale.ROOT, "--min-top1 %s: same top-1 %.3f%% < %s%%", plain(minTop1Percent), r.sameTop1Percent(), plain(minTop1Percent)));
             return f;
         }
+    }
+
+    /** A threshold as the user typed it: 0.0001, not 1.0E-4. */
+    static String plain(double d) {
+        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+    }
+
+    /** Four significant digits, never in E notation. */
+    static String significant(double d) {
+        return new java.math.BigDecimal(d).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress) {
@@ -40,12 +49,36 @@ public record Validation(String base, String candidate, DriftReport drift, List<
             t = Drift.run(b, c, ids, ctx, maxChunks, progress);
         }
         DriftReport r = DriftReport.of(t, ctx);
-        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t);
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("base", Provenance.model(base));
+        in.put("candidate", Provenance.model(candidate));
+        in.put("text", Provenance.text(null, ids.length));
+        in.put("ctx", ctx);
+        in.put("max_chunks", maxChunks);
+        in.put("scheme", Provenance.scheme(candidate));
+        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t, in);
     }
 
     /** The same validation, reporting the candidate under another name (where convert moved it). */
     public Validation relabel(String candidateName) {
-        return new Validation(base, candidateName, drift, tensors, gates, failed, tokens);
+        Map<String, Object> in = new LinkedHashMap<>(inputs);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> c = new LinkedHashMap<>((Map<String, Object>) inputs.get("candidate"));
+        c.put("path", candidateName);
+        in.put("candidate", c);
+        return new Validation(base, candidateName, drift, tensors, gates, failed, tokens, in);
+    }
+
+    /** The same validation, naming the text file the ids came from (its sha256 and token count go in the report). */
+    public Validation withText(Path file) {
+        if (file == null) return this;
+        Map<String, Object> in = new LinkedHashMap<>(inputs);
+        in.put("text", Provenance.text(file, ((Number) ((Map<?, ?>) inputs.get("text")).get("tokens")).intValue()));
+        return new Validation(base, candidate, drift, tensors, gates, failed, tokens, in);
+    }
+
+    public String verdict() {
+        return passed() ? "pass" : "fail";
     }
 
     public boolean passed() {
@@ -54,26 +87,29 @@ public record Validation(String base, String candidate, DriftReport drift, List<
 
     public String json() {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("schema", DriftReport.SCHEMA);
-        doc.put("base", base);
-        doc.put("candidate", candidate);
-        doc.put("drift", drift);
-        doc.put("tensors", tensors);
+        doc.put("schema", SCHEMA);
+        doc.put("verdict", verdict());
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("max_ppl_drift_percent", gates.maxPplDriftPercent());
         g.put("max_kld", gates.maxKld());
         g.put("min_top1_percent", gates.minTop1Percent());
         g.put("failed", failed);
         doc.put("gates", g);
-        try {
-            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        doc.put("base", base);
+        doc.put("candidate", candidate);
+        doc.put("inputs", inputs);
+        doc.put("lowbit_version", Provenance.version());
+        doc.put("created", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        doc.put("drift", drift);
+        doc.put("tensors", tensors);
+        return JsonOut.pretty(doc);
     }
 
+    /** report.json's schema: lowbit-drift/2 (snake_case keys, verdict, inputs, version, timestamp). */
+    public static final String SCHEMA = "lowbit-drift/2";
+
     public String markdown() {
-        return Markdown.of(drift, tensors, base, candidate) + (passed() ? "\ngates: pass\n" : "\ngates failed: " + String.join("; ", failed) + "\n");
+        return Markdown.of(this);
     }
 
     /** The base's tokenizer (tokenizer.json in its folder, or a .gguf file's metadata), or null when it has none. */
@@ -89,10 +125,30 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null;
     }
 
-    /** report.json, report.md, report.html and tokens.arrow (each through a temp file). */
+
+    /** The gates as one line: "--max-ppl-drift 1 (+0.246%: pass), --max-kld 0.0001 (0.001826: FAIL)", or "none". */
+    public String gateLine() {
+        List<String> g = new ArrayList<>();
+        DriftReport r = drift;
+        if (gates.maxPplDriftPercent() != null)
+            g.add(String.format(Locale.ROOT, "ppl drift %+.3f%% ≤ %s%% %s", r.deltaPplPercent(), plain(gates.maxPplDriftPercent()),
+                    r.deltaPplPercent() > gates.maxPplDriftPercent() ? "FAIL" : "pass"));
+        if (gates.maxKld() != null)
+            g.add(String.format(Locale.ROOT, "mean KLD %s ≤ %s %s", significant(r.kld().mean()), plain(gates.maxKld()), r.kld().mean() > gates.maxKld() ? "FAIL" : "pass"));
+        if (gates.minTop1Percent() != null)
+            g.add(String.format(Locale.ROOT, "same top-1 %.3f%% ≥ %s%% %s", r.sameTop1Percent(), plain(gates.minTop1Percent()),
+                    r.sameTop1Percent() < gates.minTop1Percent() ? "FAIL" : "pass"));
+        return g.isEmpty() ? "no gates set" : String.join("; ", g);
+    }
+
+    /** report.json, report.md, report.html, tokens.arrow and tokens.csv.gz (each through a temp file). */
     public void write(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir))
+            throw new IllegalArgumentException("--report " + dir + ": exists and is not a folder (the report is a folder of report.json, report.md, report.html, tokens.arrow)");
         Files.createDirectories(dir);
-        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, tokenizerOf(Path.of(base)));
+        Tokenizer tok = tokenizerOf(Path.of(base));
+        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, tok, TokensArrow.metadata(base, candidate, drift.ctx()));
+        TokensArrow.writeCsv(dir.resolve("tokens.csv.gz"), tokens, tok);
         String j = json(), md = markdown(), html = Html.of(this);
         AtomicFiles.write(dir.resolve("report.json"), o -> o.write(j.getBytes(StandardCharsets.UTF_8)));
         AtomicFiles.write(dir.resolve("report.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
