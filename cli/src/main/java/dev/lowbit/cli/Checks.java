@@ -14,8 +14,18 @@ final class Checks {
     private Checks() {}
 
     /** llama.cpp's warning: a context longer than the model was trained for. */
+    /** config.json of a folder, or the config a .gguf file's metadata describes. */
+    static ModelConfig config(Path model) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(model) && Files.isRegularFile(model)) {
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                return dev.lowbit.formats.gguf.GgufConfig.parse(dev.lowbit.formats.gguf.GgufFile.open(model, a));
+            }
+        }
+        return ModelConfig.read(model);
+    }
+
     static List<String> context(Path model, int ctx) {
-        ModelConfig cfg = ModelConfig.read(model);
+        ModelConfig cfg = config(model);
         if (cfg.maxPositions() > 0 && ctx > cfg.maxPositions())
             return List.of(model + " was trained for " + cfg.maxPositions() + " positions (max_position_embeddings), --ctx " + ctx
                     + " goes beyond: expect perplexity to rise (extend the context with lowbit rewrite --rope-scaling first)");
@@ -29,7 +39,7 @@ final class Checks {
     static List<String> sameVocabulary(Path base, Path candidate, boolean allow) throws IOException {
         List<String> warn = new ArrayList<>();
         Path tb = base.resolve("tokenizer.json"), tc = candidate.resolve("tokenizer.json");
-        ModelConfig cb = ModelConfig.read(base), cc = ModelConfig.read(candidate);
+        ModelConfig cb = config(base), cc = config(candidate);
         String why = null;
         if (cb.vocab() != cc.vocab()) why = "vocab_size " + cb.vocab() + " vs " + cc.vocab();
         else if (Files.isRegularFile(tb) && Files.isRegularFile(tc) && Files.mismatch(tb, tc) != -1) {
@@ -38,7 +48,7 @@ final class Checks {
             if (!b.path("model").path("vocab").equals(c.path("model").path("vocab"))) why = "their tokenizer.json vocabularies differ";
             else if (!b.path("model").path("merges").equals(c.path("model").path("merges"))) why = "their tokenizer.json merges differ";
             else if (!b.path("added_tokens").equals(c.path("added_tokens"))) why = "their tokenizer.json added tokens differ";
-        } else if (Files.isRegularFile(tb) != Files.isRegularFile(tc))
+        } else if (Files.isRegularFile(tb) != Files.isRegularFile(tc) && !dev.lowbit.formats.gguf.GgufFile.isGguf(base) && !dev.lowbit.formats.gguf.GgufFile.isGguf(candidate))
             warn.add((Files.isRegularFile(tb) ? candidate : base) + " has no tokenizer.json: assuming both models share a vocabulary");
         if (why != null) {
             if (!allow) throw new IllegalArgumentException(base + " and " + candidate + " do not share a tokenizer (" + why

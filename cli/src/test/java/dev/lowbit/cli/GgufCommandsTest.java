@@ -46,8 +46,8 @@ class GgufCommandsTest {
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(39, j.get("tensors").size());
-        assertEquals(4, j.get("hyperParameters").get("block_count").asInt());
-        assertTrue(j.get("bytesByDtype").has("BF16"));
+        assertEquals(4, j.get("hyper_parameters").get("block_count").asInt());
+        assertTrue(j.get("bytes_by_dtype").has("BF16"));
     }
 
     @Test
@@ -70,7 +70,7 @@ class GgufCommandsTest {
         JsonNode doc = new ObjectMapper().readTree(tmp.resolve("report.json").toFile());
         JsonNode tensors = doc.get("tensors");
         assertEquals(39, tensors.size());
-        for (JsonNode t : tensors) assertTrue(t.get("error").get("relFrobenius").asDouble() < 1e-3, t.toString());
+        for (JsonNode t : tensors) assertTrue(t.get("error").get("rel_frobenius").asDouble() < 1e-3, t.toString());
         assertTrue(Files.size(tmp.resolve("tokens.arrow")) > 0);
     }
 

@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
  * <li>activations cast to float16; within one sequence, every column holding a value with |x16| ≥ threshold is an
  * outlier column;</li>
  * <li>per token row: the outlier values zeroed, s = max |x16| (float32), a = round-half-even(x16 · (127 / s)), and
- * the outlier columns' codes set to 0;</li>
+ * the outlier columns' codes set to 0 (127/s evaluated as torch does, (1/s) · 127);</li>
  * <li>y = float(Σ a·q) · (s · SCB) · 6.200124e-05 + bias (int32 dot product, 1/127² as bitsandbytes writes it);</li>
  * <li>plus, for the outlier columns, the float32 activations times the dequantized weights (q · SCB · (1/127)).</li>
  * </ol>
@@ -46,7 +46,7 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
                     float v = x16[base + k];
                     if (Math.abs(v) < threshold) rs = Math.max(rs, Math.abs(v));
                 }
-                float scale = 127f / rs;
+                float scale = (1f / rs) * 127f; // torch: 127.0 / SCA = reciprocal(SCA) · 127
                 for (int k = 0; k < K; k++) {
                     float v = x16[base + k];
                     a[k] = outlier[k] || rs == 0 ? 0 : (byte) (int) Math.rint(v * scale);

@@ -2,8 +2,8 @@ package dev.lowbit.quantizers;
 
 /**
  * LLM.int8 row-wise layout as bitsandbytes writes it (Int8Params._quantize → int8_vectorwise_quant): the weight is
- * first cast to float16, SCB = the row's absmax of those float16 values (float32), q = round-half-even(w16 · (127 /
- * SCB)) — a multiply by the float32 reciprocal, not a division. An all-zero row has SCB 0 and codes 0. A weight beyond
+ * first cast to float16, SCB = the row's absmax of those float16 values (float32), q = round-half-even(w16 · s) with
+ * s = (1/SCB) · 127 rounded to float32 twice, as torch evaluates bitsandbytes' 127.0 / row_stats. An all-zero row has SCB 0 and codes 0. A weight beyond
  * float16's range (|w| > 65504) is refused: bitsandbytes would store infinities.
  */
 public record Int8Row(long[] shape, byte[] q, float[] scb, QuantError error) {
@@ -33,7 +33,7 @@ public record Int8Row(long[] shape, byte[] q, float[] scb, QuantError error) {
 
     /**
      * One row by bitsandbytes' rule: cast to float16, SCB = max |w16| (float32), q = round-half-even(w16 · (127 /
-     * SCB)). Writes n codes to q[qOff ..] and returns SCB; an all-zero row is SCB 0 with codes 0.
+     * SCB)), where 127 / SCB is computed as torch does it, (1/SCB) · 127 in float32. Writes n codes to q[qOff ..] and returns SCB; an all-zero row is SCB 0 with codes 0.
      */
     public static float quantizeRow(float[] v, int off, int n, byte[] q, int qOff) {
         float m = 0;
@@ -42,7 +42,7 @@ public record Int8Row(long[] shape, byte[] q, float[] scb, QuantError error) {
             if (Float.isInfinite(h)) throw new IllegalArgumentException("value " + v[off + c] + " overflows float16, which LLM.int8 quantizes from");
             m = Math.max(m, Math.abs(h));
         }
-        float scale = 127f / m;
+        float scale = (1f / m) * 127f; // torch evaluates 127.0 / row_stats as reciprocal(row_stats) · 127: two roundings
         for (int c = 0; c < n; c++)
             q[qOff + c] = (byte) (m == 0 ? 0 : (int) Math.rint(Float.float16ToFloat(Float.floatToFloat16(v[off + c])) * scale));
         return m;

@@ -243,9 +243,9 @@ public final class Quantizer {
         if (r.layout() == Layout.HF_BNB) {
             boolean four = r.scheme() != Scheme.INT8;
             q.put("_load_in_4bit", four).put("_load_in_8bit", !four);
-            q.put("bnb_4bit_compute_dtype", r.computeDtype() != null ? r.computeDtype() : cfg.savedDtype() != null ? cfg.savedDtype() : "float32");
+            q.put("bnb_4bit_compute_dtype", r.computeDtype() != null ? r.computeDtype() : "float32"); // BitsAndBytesConfig's default
             q.put("bnb_4bit_quant_storage", "uint8");
-            q.put("bnb_4bit_quant_type", r.scheme() == Scheme.FP4 ? "fp4" : "nf4");
+            q.put("bnb_4bit_quant_type", r.scheme() == Scheme.NF4 ? "nf4" : "fp4"); // int8 folders carry the default, fp4, as transformers writes
             q.put("bnb_4bit_use_double_quant", r.doubleQuant());
             q.put("llm_int8_enable_fp32_cpu_offload", false);
             q.put("llm_int8_has_fp16_weight", false);
