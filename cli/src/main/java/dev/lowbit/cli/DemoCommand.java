@@ -40,8 +40,8 @@ final class DemoCommand implements Callable<Integer> {
         Path model = Samples.tinyLlama();
         int[] ids = Tokenizer.load(model).encode(Files.readString(Samples.evalTextHead()), false);
         out.printf("model %s (tiny Llama, BF16), text %s (%,d tokens), scoring %d chunks of %d%n%n", model, Samples.evalTextHead(), ids.length, maxChunks, ctx);
-        List<Job> jobs = List.of(new Job("nf4-dq", new Recipe(Scheme.NF4, Layout.LOWBIT, 64, true, List.of(), List.of(), false, null)),
-                new Job("int8", new Recipe(Scheme.INT8, Layout.LOWBIT, 64, false, List.of(), List.of(), false, null)));
+        List<Job> jobs = List.of(new Job("nf4-dq", new Recipe(Scheme.NF4, Layout.HF_BNB, 64, true, List.of(), List.of(), false, null)),
+                new Job("int8", new Recipe(Scheme.INT8, Layout.HF_BNB, 64, false, List.of(), List.of(), false, null)));
         boolean ok = true;
         for (Job j : jobs) {
             Path target = root.resolve(j.name()), report = root.resolve(j.name() + "-report");

@@ -12,7 +12,8 @@ final class RecipeOptions {
     @Option(names = "--scheme", required = true, description = "fp16, bf16, int8, int8-block, int4, int4-asym, nf4, fp4.")
     String scheme;
 
-    @Option(names = "--layout", defaultValue = "lowbit", description = "hf-bnb (nf4, fp4, int8: what transformers + bitsandbytes load) or lowbit (default).")
+    @Option(names = "--layout", description = "hf-bnb (what transformers + bitsandbytes load; the default for nf4, fp4, int8) or lowbit "
+            + "(lowbit's own, for every scheme; the default for the others; transformers refuses it).")
     String layout;
 
     @Option(names = "--block", description = "Block size (nf4/fp4, default 64) or group size (int4, default 64).")
@@ -34,6 +35,8 @@ final class RecipeOptions {
     String computeDtype;
 
     Recipe recipe() {
-        return new Recipe(Scheme.parse(scheme), Layout.parse(layout), block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
+        Scheme s = Scheme.parse(scheme);
+        Layout l = layout != null ? Layout.parse(layout) : s.hasBnbLayout() ? Layout.HF_BNB : Layout.LOWBIT;
+        return new Recipe(s, l, block != null ? block : 64, doubleQuant, keep, only, lmHead, computeDtype);
     }
 }

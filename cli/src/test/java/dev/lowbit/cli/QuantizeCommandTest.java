@@ -63,6 +63,16 @@ class QuantizeCommandTest {
         assertEquals("5.18.0", cfg.get("transformers_version").asText(), "unknown keys survive");
         assertTrue(Files.isRegularFile(out.resolve("tokenizer.json")));
         if (layout.equals("hf-bnb")) assertEquals("bitsandbytes", cfg.get("quantization_config").get("quant_method").asText());
+        boolean ownLayout = layout.equals("lowbit") && !scheme.equals("fp16") && !scheme.equals("bf16");
+        String originalType = new ObjectMapper().readTree(in.resolve("config.json").toFile()).get("model_type").asText();
+        // transformers resolves model_type first and refuses one it does not know, printing it: lowbit's own layout must
+        // carry a model_type no transformers knows (its text says why), and keep the real one for lowbit.
+        assertEquals(ownLayout ? dev.lowbit.formats.ModelConfig.LOWBIT_MODEL_TYPE : originalType, cfg.get("model_type").asText());
+        if (ownLayout) {
+            assertEquals(originalType, cfg.get("lowbit_model_type").asText());
+            assertTrue(cfg.get("model_type").asText().contains("hf-bnb") && !cfg.get("model_type").asText().matches("[a-z0-9_]+"));
+            assertEquals(dev.lowbit.formats.ModelConfig.read(in).arch(), dev.lowbit.formats.ModelConfig.read(out).arch());
+        }
         if (scheme.equals("fp16")) assertTrue(cfg.toString().contains("\"float16\""));
     }
 
@@ -119,7 +129,7 @@ class QuantizeCommandTest {
         JsonNode qc = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("quantization_config");
         assertTrue(qc.get("load_in_4bit").asBoolean() && qc.get("bnb_4bit_use_double_quant").asBoolean());
         assertEquals("nf4", qc.get("bnb_4bit_quant_type").asText());
-        assertEquals("lm_head", qc.get("llm_int8_skip_modules").get(0).asText());
+        assertTrue(qc.get("llm_int8_skip_modules").isNull(), "null lets transformers keep lm_head and tied modules in float, as it writes itself");
     }
 
     @Test

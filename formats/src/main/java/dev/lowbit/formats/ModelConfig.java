@@ -15,6 +15,15 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
                           int vocab, double eps, boolean tiedEmbeddings, boolean attentionBias, int maxPositions,
                           Rope rope, ObjectNode raw) {
 
+    /**
+     * model_type of a folder in lowbit's own quantized layout: no transformers version knows it, so transformers
+     * refuses the folder with this text in its error instead of loading random weights; the real model_type is kept
+     * under {@link #LOWBIT_MODEL_TYPE_KEY}.
+     */
+    public static final String LOWBIT_MODEL_TYPE = "lowbit (lowbit's own quantized layout, which transformers cannot run: "
+            + "quantize with --layout hf-bnb for transformers + bitsandbytes, or to a .gguf for llama.cpp)";
+    public static final String LOWBIT_MODEL_TYPE_KEY = "lowbit_model_type";
+
     public static ModelConfig read(Path dir) {
         Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing config.json");
@@ -31,7 +40,7 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
     public static ModelConfig parse(Path file, ObjectNode c) {
         JsonNode archs = c.get("architectures");
         String cls = archs != null && archs.isArray() && !archs.isEmpty() ? archs.get(0).asText() : null;
-        String type = c.path("model_type").asText(null);
+        String type = c.has(LOWBIT_MODEL_TYPE_KEY) ? c.path(LOWBIT_MODEL_TYPE_KEY).asText(null) : c.path("model_type").asText(null);
         Architecture a = Architecture.of(type, cls);
         if (a == null) throw new FormatException(file, "unknown architecture (model_type '" + type + "', architectures " + archs + "); lowbit runs gpt2, bloom, llama, mistral, qwen2");
         Fields f = new Fields(file, c);

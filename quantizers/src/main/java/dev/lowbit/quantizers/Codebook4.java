@@ -7,9 +7,9 @@ public enum Codebook4 {
             -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
             0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
             0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f}),
-    /** bitsandbytes FP4 (E2M1), in bit-pattern order. */
+    /** bitsandbytes FP4 (E2M1), in bit-pattern order; entry 8 (the negative zero pattern) is +0.0 as get_4bit_type writes it. */
     FP4(new float[] {0f, 0.0625f / 12, 8f / 12, 12f / 12, 4f / 12, 6f / 12, 2f / 12, 3f / 12,
-            -0f, -0.0625f / 12, -8f / 12, -12f / 12, -4f / 12, -6f / 12, -2f / 12, -3f / 12});
+            0f, -0.0625f / 12, -8f / 12, -12f / 12, -4f / 12, -6f / 12, -2f / 12, -3f / 12});
 
     /** dQuantizeNF4's pivots in bitsandbytes' kernels, low to high: code = how many pivots x exceeds (ties go low). */
     static final float[] NF4_PIVOTS = {-0.8480964004993439f, -0.6106329262256622f, -0.4599952697753906f,

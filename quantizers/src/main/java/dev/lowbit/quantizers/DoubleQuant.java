@@ -1,16 +1,16 @@
 package dev.lowbit.quantizers;
 
 /**
- * QLoRA double quantization of per-block absmax values: subtract their mean (nested_offset), quantize blockwise
- * (256) to 8 bits with the signed dynamic map, keep a float32 absmax per nested block.
+ * QLoRA double quantization of per-block absmax values as bitsandbytes' CUDA kernels do it: subtract their float32
+ * mean (nested_offset, {@link TorchSum}), quantize blockwise (256) to 8 bits with the signed dynamic map by
+ * {@link DynamicMap#quantize} (dQuantize), keep a float32 absmax per nested block.
  */
 public record DoubleQuant(byte[] codes, float[] nestedAbsmax, float offset) {
     public static final int NESTED_BLOCK = 256;
 
     public static DoubleQuant of(float[] absmax) {
-        double sum = 0;
-        for (float a : absmax) sum += a;
-        float offset = (float) (sum / absmax.length);
+        float offset = TorchSum.mean(absmax); // bitsandbytes: torch's float32 absmax.mean(), its order of additions
+
         float[] map = DynamicMap.signed();
         int blocks = (absmax.length + NESTED_BLOCK - 1) / NESTED_BLOCK;
         byte[] codes = new byte[absmax.length];
@@ -20,8 +20,8 @@ public record DoubleQuant(byte[] codes, float[] nestedAbsmax, float offset) {
             float m = 0;
             for (int i = lo; i < hi; i++) m = Math.max(m, Math.abs(absmax[i] - offset));
             nested[b] = m;
-            float inv = m == 0 ? 0 : 1f / m;
-            for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.nearest(map, (absmax[i] - offset) * inv);
+            float inv = 1f / m; // kQuantizeBlockwise: x · (1/absmax); 0 · ∞ = NaN codes as dQuantize decides
+            for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.quantize(map, (absmax[i] - offset) * inv);
         }
         return new DoubleQuant(codes, nested, offset);
     }

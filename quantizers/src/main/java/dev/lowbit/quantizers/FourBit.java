@@ -5,8 +5,9 @@ import dev.lowbit.formats.Tensor;
 /**
  * NF4/FP4 blockwise quantization exactly as bitsandbytes: blocks over the flattened tensor (last one may be partial),
  * absmax per block in float32, scaled = x · (1/absmax) clamped to [-1, 1], the codebook's decision rule, two codes per
- * byte with the first element in the high nibble. An all-zero block packs 0x77 (code 7 = 0.0, as bitsandbytes' CPU
- * path); both nibbles dequantize to 0. NaN input is refused (see {@link Blocks#checkFinite}).
+ * byte with the first element in the high nibble. An all-zero block packs 0x00 as bitsandbytes' CUDA kernel does
+ * (0 · (1/0) is NaN, which its decision trees send to code 0; its CPU library packs 0x77 instead); either way the block
+ * dequantizes to 0 because its absmax is 0. NaN input is refused (see {@link Blocks#checkFinite}).
  */
 public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed, float[] absmax, DoubleQuant nested, QuantError error) {
 
@@ -30,12 +31,12 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 float m = Blocks.absmax(v, name, start);
                 absmax[b] = m;
                 float inv = 1f / m;
-                if (m == 0) java.util.Arrays.fill(codes, 0, len, zero);
+                if (m == 0) java.util.Arrays.fill(codes, 0, len, 0);
                 else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
                 else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
                 int base = (int) (start >>> 1);
                 for (int i = 0; i < len; i += 2) {
-                    int second = i + 1 < len ? codes[i + 1] : zero; // an odd tail pads with the zero code
+                    int second = i + 1 < len ? codes[i + 1] : m == 0 ? 0 : zero; // an odd tail pads with the code of 0 · (1/absmax)
                     packed[base + i / 2] = (byte) (codes[i] << 4 | second);
                 }
                 for (int i = 0; i < len; i++) local.add(v[i], cb.value(codes[i]) * m);

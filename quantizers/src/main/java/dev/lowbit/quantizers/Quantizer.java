@@ -62,13 +62,16 @@ public final class Quantizer {
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("format", "pt");
             List<TensorSource> sources = new ArrayList<>();
-            List<String> kept = new ArrayList<>();
+            List<String> kept = new ArrayList<>(), keptLinear = new ArrayList<>();
+            if (recipe.lmHead() && cfg.tiedEmbeddings())
+                throw new IllegalArgumentException("--lm-head: this model ties lm_head to its input embedding, which stays unquantized");
             List<Tensor> tensors = new ArrayList<>(ck.tensors());
             tensors.sort(Comparator.comparing(Tensor::name));
             for (Tensor t : tensors) {
                 String why = recipe.keepReason(t);
                 if (why != null) {
                     kept.add(t.name());
+                    if (t.rank() == 2 && !Recipe.isEmbedding(t.name()) && !t.name().startsWith("lm_head")) keptLinear.add(t.name());
                     sources.add(kept(t, why, onDone));
                 } else if (recipe.scheme().isHalf()) {
                     sources.add(WeightQuantizer.half(t, recipe.scheme() == Scheme.FP16 ? DType.F16 : DType.BF16, onDone));
@@ -83,7 +86,7 @@ public final class Quantizer {
             OutputDir.write(out, tmp -> {
                 SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
                 OutputDir.copyOthers(model, tmp);
-                ModelConfig.write(rewriteConfig(cfg, recipe, kept), tmp.resolve("config.json"));
+                ModelConfig.write(rewriteConfig(cfg, recipe, keptLinear), tmp.resolve("config.json"));
                 if (zstd) Manifest.compress(tmp, 3);
             });
             return summarize(reports, ck, sources, start);
@@ -141,7 +144,23 @@ public final class Quantizer {
         return new Result(rows, in, out, qParams, qOut, (System.nanoTime() - start) / 1e9);
     }
 
-    static ObjectNode rewriteConfig(ModelConfig cfg, Recipe r, List<String> kept) {
+    /**
+     * llm_int8_skip_modules for the hf-bnb config. null (what transformers itself writes) lets transformers keep the
+     * output embedding and anything tied to the input embedding unquantized, which is exactly lowbit's default. A list
+     * replaces that decision, so it is written only when lowbit kept other linear layers (--keep, --only) or quantized
+     * lm_head (--lm-head), and then it names every module stored in float, lm_head included unless it was quantized:
+     * an empty list would make transformers wrap GPT-2's and BLOOM's tied lm_head as a 4-bit layer and crash.
+     */
+    static List<String> skipModules(ModelConfig cfg, Recipe r, List<String> keptLinear) {
+        List<String> linear = new ArrayList<>();
+        for (String n : keptLinear) linear.add(n.endsWith(".weight") ? n.substring(0, n.length() - ".weight".length()) : n);
+        boolean lmHeadQuantized = r.lmHead() && !cfg.tiedEmbeddings();
+        if (linear.isEmpty() && !lmHeadQuantized) return null;
+        if (!lmHeadQuantized) linear.add("lm_head");
+        return linear;
+    }
+
+    static ObjectNode rewriteConfig(ModelConfig cfg, Recipe r, List<String> keptLinear) {
         ObjectNode c = cfg.raw().deepCopy();
         if (r.scheme().isHalf()) {
             String dt = r.scheme() == Scheme.FP16 ? "float16" : "bfloat16";
@@ -159,12 +178,17 @@ public final class Quantizer {
             q.put("bnb_4bit_use_double_quant", r.doubleQuant());
             q.put("llm_int8_enable_fp32_cpu_offload", false);
             q.put("llm_int8_has_fp16_weight", false);
-            var skip = q.putArray("llm_int8_skip_modules");
-            kept.stream().filter(n -> n.endsWith(".weight") && n.startsWith("lm_head")).forEach(n -> skip.add(n.substring(0, n.length() - 7)));
+            List<String> skip = skipModules(cfg, r, keptLinear);
+            if (skip == null) q.putNull("llm_int8_skip_modules");
+            else skip.forEach(q.putArray("llm_int8_skip_modules")::add);
             q.put("llm_int8_threshold", 6.0);
             q.put("load_in_4bit", four).put("load_in_8bit", !four);
             q.put("quant_method", "bitsandbytes");
         } else {
+            // transformers must refuse this folder, not load it with random weights: it resolves model_type before
+            // anything else and stops with "model type `<this text>` ... does not recognize this architecture".
+            c.put(ModelConfig.LOWBIT_MODEL_TYPE_KEY, cfg.raw().path("model_type").asText());
+            c.put("model_type", ModelConfig.LOWBIT_MODEL_TYPE);
             q.put("quant_method", "lowbit").put("format", 1).put("scheme", r.scheme().cliName())
                     .put("block", r.block()).put("double_quant", r.doubleQuant());
         }

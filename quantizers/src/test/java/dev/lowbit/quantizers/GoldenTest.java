@@ -17,7 +17,7 @@ class GoldenTest {
     @Test
     void nf4TableIsThePublishedOne() {
         assertArrayEquals(NF4_PUBLISHED, Codebook4.NF4.table());
-        float[] fp4 = {0, 0.0625f, 8, 12, 4, 6, 2, 3, -0f, -0.0625f, -8, -12, -4, -6, -2, -3};
+        float[] fp4 = {0, 0.0625f, 8, 12, 4, 6, 2, 3, 0f, -0.0625f, -8, -12, -4, -6, -2, -3}; // [8] +0.0: get_4bit_type writes int 0
         for (int i = 0; i < 16; i++) assertEquals(fp4[i] / 12, Codebook4.FP4.value(i));
     }
 
@@ -72,7 +72,7 @@ class GoldenTest {
         }
     }
 
-    /** Block 32: absmax 2 → scale 0.5; a value on the 7/8 pivot, one just above, 1.0 → 0.5 (code 12); then zeros. */
+    /** Block 32: absmax 2 → scale 0.5; a value on the 7/8 pivot, one just above, 1.0 → 0.5 (code 12); then an all-zero block. */
     @Test
     void handComputedNf4Blocks() {
         float[] x = new float[32 + 32 + 5];
@@ -88,6 +88,7 @@ class GoldenTest {
         assertEquals(35, q.packed().length);
         byte[] want = new byte[35];
         java.util.Arrays.fill(want, (byte) 0x77);
+        java.util.Arrays.fill(want, 16, 32, (byte) 0x00); // the all-zero block: 0x00 as bitsandbytes' CUDA kernel (0 · 1/0 = NaN → code 0)
         want[0] = (byte) 0xF0;   // 15, 0
         want[1] = (byte) 0x77;   // 7 (zero), 7 (tie goes to the lower code)
         want[2] = (byte) 0x8C;   // 8, 12
@@ -96,7 +97,7 @@ class GoldenTest {
         want[34] = (byte) 0xC7;  // 1.5/3 = 0.5 ≤ pivot 0.50166 → 12, then the odd-length pad nibble 7
         assertArrayEquals(want, q.packed());
         assertArrayEquals(new float[] {2f, 0f, 3f}, q.absmax());
-        assertEquals(0f, q.dequantize(40), "the all-zero block dequantizes to 0");
+        assertEquals(0f, Math.abs(q.dequantize(40)), "the all-zero block dequantizes to 0");
         float[] y = new float[32];
         y[0] = 2f;
         y[1] = 1.0034f; // 0.5017 > pivot 0.50166 → code 13
