@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4).")
+@Command(name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4), or into a GGUF file (llama.cpp's types and recipes).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")
     Path model;
@@ -35,11 +35,19 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON for machines.")
     boolean json;
 
+    @Option(names = "--format", description = "safetensors (a model folder, the default) or gguf (one file, as llama.cpp's converter and "
+            + "llama-quantize make it; the default when OUT ends in .gguf).")
+    String format;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        if (format != null && !format.equalsIgnoreCase("gguf") && !format.equalsIgnoreCase("safetensors"))
+            throw new IllegalArgumentException("--format takes safetensors or gguf, not '" + format + "'");
+        if (format != null ? format.equalsIgnoreCase("gguf") : out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
+            return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec);
         Recipe recipe = recipeOptions.recipe();
         long total = dev.lowbit.formats.Inspection.of(model).bytes();
         Progress bar = Progress.start("quantize", total, !json && !dryRun);
