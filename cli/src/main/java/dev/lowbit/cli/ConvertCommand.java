@@ -54,6 +54,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
+            throw new IllegalArgumentException("convert validates through lowbit's engine, which does not read GGUF yet: make the GGUF with "
+                    + "'lowbit quantize MODEL -o " + out.getFileName() + " --scheme TYPE'");
         int[] ids = Tokenizer.load(model).encode(Files.readString(text), false);
         Path reportDir = report != null ? report : out.resolveSibling(out.getFileName() + "-report");
         Progress bar = Progress.start("convert", Perplexity.chunks(ids.length, ctx, maxChunks), !json);

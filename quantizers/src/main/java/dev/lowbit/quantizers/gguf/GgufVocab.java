@@ -60,14 +60,156 @@ final class GgufVocab {
     /** Writes the tokenizer metadata for this architecture's converter class. */
     static void write(Path dir, String arch, JsonNode config, Kv kv, Consumer<String> warn) {
         Path tj = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(tj)) throw new FormatException(dir, "no tokenizer.json: lowbit writes GGUF vocabularies from tokenizer.json");
-        JsonNode tok = readJson(tj);
         Path tcf = dir.resolve("tokenizer_config.json");
         ObjectNode tcfg = Files.isRegularFile(tcf) && readJson(tcf) instanceof ObjectNode o ? o : null;
-        if (Files.isRegularFile(dir.resolve("tokenizer.model")))
-            warn.accept("tokenizer.model is present: llama.cpp's converter reads it with sentencepiece; lowbit uses tokenizer.json, which may differ in scores and token types");
-        if (arch.equals("llama") && isLlamaHf(tok)) llamaHf(dir, tok, tcfg, config, kv, warn);
+        boolean spm = (arch.equals("llama") || arch.equals("qwen2")) && Files.isRegularFile(dir.resolve("tokenizer.model"));
+        if (!spm && !Files.isRegularFile(tj))
+            throw new FormatException(dir, "no tokenizer.json" + (arch.equals("llama") ? " or tokenizer.model" : "") + ": GGUF needs the vocabulary");
+        JsonNode tok = Files.isRegularFile(tj) ? readJson(tj) : JSON.createObjectNode();
+        if (spm) sentencePiece(dir, tok, tcfg, config, kv, warn);
+        else if (arch.equals("llama") && isLlamaHf(tok)) llamaHf(dir, tok, tcfg, config, kv, warn);
         else gpt2(dir, tok, tcfg, config, kv, warn);
+        if (arch.equals("llama")) {
+            // LlamaModel.set_vocab's extras; add_prefix_space only when it is a bool (transformers 5 writes null)
+            if (tcfg != null && tcfg.path("add_prefix_space").isBoolean())
+                kv.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(tcfg.get("add_prefix_space").booleanValue()));
+            if (config.path("vocab_size").asInt(32000) == 49152) kv.put("tokenizer.ggml.add_bos_token", GgufValue.bool(false));
+        }
+    }
+
+    /** One piece of a sentencepiece ModelProto: text, score, type (NORMAL 1, UNKNOWN 2, CONTROL 3, USER_DEFINED 4, UNUSED 5, BYTE 6). */
+    record Piece(String piece, float score, int type) {}
+
+    /** The pieces of a tokenizer.model (sentencepiece's ModelProto, field 1), read without a protobuf library. */
+    static List<Piece> readSentencePiece(Path f) {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(f);
+        } catch (IOException e) {
+            throw new FormatException(f, "cannot read: " + e.getMessage());
+        }
+        List<Piece> out = new ArrayList<>();
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (in.hasRemaining()) {
+                long key = varint(in);
+                int field = (int) (key >>> 3), wire = (int) (key & 7);
+                if (field == 1 && wire == 2) {
+                    int len = (int) varint(in), end = in.position() + len;
+                    String piece = "";
+                    float score = 0;
+                    int type = 1;
+                    while (in.position() < end) {
+                        long k = varint(in);
+                        int pf = (int) (k >>> 3), pw = (int) (k & 7);
+                        if (pf == 1 && pw == 2) {
+                            int l = (int) varint(in);
+                            piece = new String(b, in.position(), l, java.nio.charset.StandardCharsets.UTF_8);
+                            in.position(in.position() + l);
+                        } else if (pf == 2 && pw == 5) score = in.getFloat();
+                        else if (pf == 3 && pw == 0) type = (int) varint(in);
+                        else skip(in, pw);
+                    }
+                    out.add(new Piece(piece, score, type));
+                } else skip(in, wire);
+            }
+        } catch (RuntimeException e) {
+            throw new FormatException(f, "not a sentencepiece model: " + e.getMessage());
+        }
+        return out;
+    }
+
+    private static long varint(java.nio.ByteBuffer in) {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            byte x = in.get();
+            v |= (long) (x & 0x7f) << shift;
+            if (x >= 0) return v;
+        }
+        throw new IllegalArgumentException("bad varint");
+    }
+
+    private static void skip(java.nio.ByteBuffer in, int wire) {
+        switch (wire) {
+            case 0 -> varint(in);
+            case 1 -> in.position(in.position() + 8);
+            case 2 -> {
+                int l = (int) varint(in);
+                in.position(in.position() + l);
+            }
+            case 5 -> in.position(in.position() + 4);
+            default -> throw new IllegalArgumentException("unsupported wire type " + wire);
+        }
+    }
+
+    /** _set_vocab_sentencepiece / _create_vocab_sentencepiece. */
+    private static void sentencePiece(Path dir, JsonNode tok, ObjectNode tcfg, JsonNode config, Kv kv, Consumer<String> warn) {
+        List<Piece> pieces = readSentencePiece(dir.resolve("tokenizer.model"));
+        JsonNode vs = config.hasNonNull("vocab_size_per_layer_input") ? config.get("vocab_size_per_layer_input") : config.get("vocab_size");
+        int vocabSize = vs != null && vs.canConvertToInt() && vs.asInt() != 0 ? vs.asInt() : pieces.size();
+        List<String> tokens = new ArrayList<>();
+        List<Double> scores = new ArrayList<>();
+        List<Long> types = new ArrayList<>();
+        for (int i = 0; i < vocabSize; i++) {
+            tokens.add("[PAD" + i + "]");
+            scores.add(-10000.0);
+            types.add((long) UNUSED);
+        }
+        for (int id = 0; id < pieces.size(); id++) {
+            if (id >= vocabSize) {
+                warn.accept("ignore tokens from " + id + ": id is out of range, max=" + (vocabSize - 1));
+                break;
+            }
+            Piece p = pieces.get(id);
+            int t = switch (p.type()) {
+                case 2 -> 2;
+                case 3 -> CONTROL;
+                case 5 -> UNUSED;
+                case 6 -> BYTE;
+                default -> NORMAL;
+            };
+            tokens.set(id, p.piece());
+            scores.set(id, (double) p.score());
+            types.set(id, (long) t);
+        }
+        Path addedFile = dir.resolve("added_tokens.json");
+        if (Files.isRegularFile(addedFile)) {
+            for (var it = readJson(addedFile).fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id = e.getValue().asInt();
+                if (id >= vocabSize) {
+                    warn.accept("ignore token " + id + ": id is out of range, max=" + (vocabSize - 1));
+                    continue;
+                }
+                tokens.set(id, e.getKey());
+                scores.set(id, -1000.0);
+                types.set(id, (long) USER_DEFINED);
+            }
+        }
+        if (tcfg != null) {
+            for (var it = tcfg.path("added_tokens_decoder").fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id = Integer.parseInt(e.getKey());
+                String t = e.getValue().path("content").asText();
+                if (id >= vocabSize) {
+                    warn.accept("ignore token " + id + ": id is out of range, max=" + (vocabSize - 1));
+                    continue;
+                }
+                if (e.getValue().path("special").asBoolean(false) || looksSpecial(t)) types.set(id, (long) CONTROL);
+                else {
+                    t = t.replace("\u2581", " ");
+                    types.set(id, (long) USER_DEFINED);
+                }
+                scores.set(id, -1000.0);
+                tokens.set(id, t);
+            }
+        }
+        kv.put("tokenizer.ggml.model", GgufValue.str("llama"));
+        kv.put("tokenizer.ggml.pre", GgufValue.str("default"));
+        kv.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
+        kv.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
+        kv.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        specialVocab(dir, tok, tcfg, config, false, tokens.size(), kv, warn);
     }
 
     /** gguf.LlamaHfVocab's test: BPE with byte fallback and a Sequence decoder (and not Llama 3). */

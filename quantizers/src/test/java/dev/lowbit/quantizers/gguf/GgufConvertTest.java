@@ -132,6 +132,30 @@ class GgufConvertTest {
         }
     }
 
+    @Test
+    void sentencePieceModelIsReadAsTheConverterReadsIt() throws Exception {
+        Path v = variant("tiny-llama", c -> {});
+        try (var in = GgufConvertTest.class.getResourceAsStream("tiny-sp.model")) {
+            Files.copy(in, v.resolve("tokenizer.model"));
+        }
+        LinkedHashMap<String, GgufValue> kv = GgufExport.plan(v, GgufFileType.F16).kv();
+        List<?> tokens = kv.get("tokenizer.ggml.tokens").asList(), scores = kv.get("tokenizer.ggml.scores").asList(), types = kv.get("tokenizer.ggml.token_type").asList();
+        assertEquals(4096, tokens.size(), "padded to config.json's vocab_size");
+        // expectations from sentencepiece 0.2 on the same model
+        assertEquals(List.of("<unk>", "<s>", "</s>", "<tool>", "<0x00>"), tokens.subList(0, 5));
+        assertEquals(List.of(2L, 3L, 3L, 1L, 6L), types.subList(0, 5), "unknown, control, control, user-defined read as normal, byte");
+        assertEquals("\u2581t", tokens.get(260));
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits((float) (double) (Double) scores.get(260)));
+        assertEquals(-1.0, scores.get(261));
+        assertEquals("]", tokens.get(399));
+        assertEquals(-139.0, scores.get(399));
+        assertEquals("[PAD400]", tokens.get(400));
+        assertEquals(-10000.0, scores.get(400));
+        assertEquals(5L, types.get(400));
+        assertEquals("default", kv.get("tokenizer.ggml.pre").asString());
+        assertEquals(1, kv.get("tokenizer.ggml.bos_token_id").asLong());
+    }
+
     static float[] find(HfModel m, String name) {
         return m.items.stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow().data().get();
     }
