@@ -57,6 +57,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
+            throw new IllegalArgumentException("convert does not write GGUF yet: make it with 'lowbit quantize MODEL -o " + out.getFileName()
+                    + " --scheme TYPE', then gate it with 'lowbit validate MODEL " + out.getFileName() + " --text TEXT --max-kld X'");
         input.check();
         if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
         var recipe = this.recipe.recipe();

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
-        name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4).")
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o model-Q4_K_M.gguf --scheme Q4_K_M", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
+        name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4), or into a GGUF file (llama.cpp's types and recipes).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")
     Path model;
@@ -39,12 +39,24 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON for machines.")
     boolean json;
 
+    @Option(names = "--format", description = "safetensors (a model folder, the default) or gguf (one file, as llama.cpp's converter and "
+            + "llama-quantize make it; the default when OUT ends in .gguf).")
+    String format;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
+        if (format != null && !format.equalsIgnoreCase("gguf") && !format.equalsIgnoreCase("safetensors"))
+            throw new IllegalArgumentException("--format takes safetensors or gguf, not '" + format + "'");
+        if (format != null ? format.equalsIgnoreCase("gguf") : out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
+        {
+            if (!lora.specs.isEmpty())
+                throw new IllegalArgumentException("--lora with GGUF output: merge first (lowbit merge BASE ADAPTER -o MERGED), then quantize MERGED to GGUF");
+            return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec);
+        }
         Recipe recipe = recipeOptions.recipe();
         RecipeChecks.checkTensors(model, recipe);
         var inspection = dev.lowbit.formats.Inspection.of(model);

@@ -1,0 +1,133 @@
+package dev.lowbit.quantizers.gguf;
+
+import dev.lowbit.formats.gguf.GgufValue;
+import dev.lowbit.formats.gguf.GgufWriter;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.LongConsumer;
+
+/**
+ * Hugging Face model folder → GGUF, as llama.cpp makes it: {@code convert_hf_to_gguf.py --outtype f32|f16|bf16} for
+ * the float file types, and {@code llama-quantize} (default recipe, no importance matrix) applied to the
+ * converter's F32 file for the others. The metadata, tensor order, per-tensor types and bytes are theirs.
+ */
+public final class GgufExport {
+    private GgufExport() {}
+
+    /** One tensor of the plan: GGUF name, chosen type, ggml dims, bytes in the file, and the HF tensor it comes from. */
+    public record TensorPlan(String name, String type, long[] ne, long bytes, String source) {}
+
+    /**
+     * What was (or would be) written: the file type and its {@code general.file_type}, architecture, tensors, file size,
+     * parameter count, bits per weight over the tensor data, warnings and seconds.
+     */
+    public record Result(String fileType, int fileTypeId, String arch, List<TensorPlan> tensors, long fileBytes, long params,
+            double bitsPerWeight, List<String> warnings, double seconds) {}
+
+    /** The metadata and tensors of the file, without writing it. */
+    public record Plan(LinkedHashMap<String, GgufValue> kv, List<TensorPlan> tensors, List<String> warnings) {}
+
+    /** Plans the file: metadata and per-tensor types, from headers and config only. */
+    public static Plan plan(Path model, GgufFileType ft) {
+        try (HfModel m = HfModel.open(model)) {
+            Built b = build(m, ft);
+            List<TensorPlan> t = new ArrayList<>();
+            for (int i = 0; i < b.items.size(); i++)
+                t.add(new TensorPlan(b.items.get(i).name(), b.types.get(i).toString(), b.items.get(i).ne(), b.types.get(i).bytes(b.items.get(i).ne()), b.items.get(i).source()));
+            return new Plan(b.kv, t, List.copyOf(m.warnings));
+        }
+    }
+
+    private record Built(LinkedHashMap<String, GgufValue> kv, List<HfModel.Item> items, List<GgmlType> types) {}
+
+    private static Built build(HfModel m, GgufFileType ft) {
+        List<HfModel.Item> items = new ArrayList<>(m.items);
+        List<GgmlType> types = new ArrayList<>();
+        LinkedHashMap<String, GgufValue> kv;
+        if (ft.byConverter()) {
+            kv = m.metadata(ft.id).map;
+            for (HfModel.Item i : items) types.add(GgufRecipe.converterType(ft, i.name(), i.shape().length));
+        } else {
+            // llama-quantize: the converter's F32 file's metadata with general.quantization_version and general.file_type
+            // set again (gguf_set_val moves them to the end), tensors in the loader's order.
+            kv = m.metadata(GgufFileType.F32.id).map;
+            kv.remove("general.quantization_version");
+            kv.remove("general.file_type");
+            kv.put("general.quantization_version", GgufValue.u32(2));
+            kv.put("general.file_type", GgufValue.u32(ft.id));
+            items.sort((a, b) -> GgufRecipe.QUANTIZE_ORDER.compare(a.name(), b.name()));
+            List<GgufRecipe.TensorIn> in = items.stream().map(i -> new GgufRecipe.TensorIn(i.name(), i.ne())).toList();
+            types.addAll(GgufRecipe.quantizeTypes(m.recipeModel(), ft, in));
+        }
+        return new Built(kv, items, types);
+    }
+
+    /**
+     * Writes the GGUF file (built beside out, renamed into place when complete), or only plans it when dryRun.
+     * progress receives the number of tensor bytes written so far.
+     */
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress) throws IOException {
+        long t0 = System.nanoTime();
+        try (HfModel m = HfModel.open(model)) {
+            Built b = build(m, ft);
+            List<GgufWriter.TensorSpec> specs = new ArrayList<>();
+            List<TensorPlan> plan = new ArrayList<>();
+            long params = 0, dataBytes = 0;
+            List<String> missing = new ArrayList<>();
+            for (int i = 0; i < b.items.size(); i++) {
+                HfModel.Item it = b.items.get(i);
+                GgmlType type = b.types.get(i);
+                long[] ne = it.ne();
+                long bytes = type.bytes(ne);
+                params += it.numel();
+                dataBytes += bytes;
+                plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
+                if (type != GgmlType.F32 && WeightFormats.named(type.name()) == null && !missing.contains(type.name())) missing.add(type.name());
+                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o)));
+            }
+            long fileBytes = GgufWriter.fileSize(b.kv, specs);
+            if (!dryRun) {
+                if (!missing.isEmpty())
+                    throw new IllegalArgumentException("GGUF " + ft + " needs the " + String.join(", ", missing) + " quantizer(s), which this build of lowbit does not have");
+                GgufWriter.write(out, b.kv, specs, progress == null ? null : progress::accept);
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            return new Result(ft.name(), ft.id, m.arch, plan, fileBytes, params, params == 0 ? 0 : 8.0 * dataBytes / params, List.copyOf(m.warnings), secs);
+        }
+    }
+
+    /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */
+    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out) throws IOException {
+        float[] v = it.data().get();
+        int cols = (int) ne[0];
+        int rows = v.length / Math.max(1, cols);
+        if (type == GgmlType.F32) {
+            ByteBuffer bb = ByteBuffer.allocate(4 * Math.min(v.length, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < v.length; ) {
+                bb.clear();
+                int n = Math.min(v.length - i, bb.capacity() / 4);
+                bb.asFloatBuffer().put(v, i, n);
+                out.write(bb.array(), 0, 4 * n);
+                i += n;
+            }
+            return;
+        }
+        WeightFormat f = WeightFormats.named(type.name());
+        if (f == null) throw new IllegalStateException("no " + type + " quantizer");
+        byte[] row = new byte[(int) type.rowBytes(cols)];
+        for (int r = 0; r < rows; r++) {
+            Arrays.fill(row, (byte) 0);
+            f.quantize(v, r * cols, cols, row, 0);
+            out.write(row);
+        }
+    }
+}
