@@ -2,7 +2,6 @@ package dev.lowbit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -125,8 +124,7 @@ class ValidateCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"embedded", "tiny-gpt2", "tiny-bloom", "tiny-llama"})
     void driftOrderingIsSane(String name) throws Exception {
-        Path model = name.equals("embedded") ? Samples.tinyLlama() : Samples.shared(name).orElse(null);
-        assumeTrue(model != null, Samples.SHARED_MISSING);
+        Path model = name.equals("embedded") ? Samples.tinyLlama() : Samples.requireShared(name);
         int[] ids = TokenIds.read(name.equals("embedded") ? Path.of(IDS) : model.resolve("reference/eval_token_ids.i32"));
         String[] schemes = {"fp16", "bf16", "int8", "int4", "nf4", "nf4+dq"};
         Map<String, DriftReport> reports = new LinkedHashMap<>();

@@ -2,7 +2,6 @@ package dev.lowbit.formats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +19,7 @@ class SampleTensorsTest {
 
     static Path modelDir(String name) {
         if (name.startsWith("embedded:")) return Samples.tinyLlama();
-        var p = Samples.shared(name);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(name);
     }
 
     @ParameterizedTest

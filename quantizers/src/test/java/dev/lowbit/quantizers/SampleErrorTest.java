@@ -1,7 +1,6 @@
 package dev.lowbit.quantizers;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.Tensor;
@@ -24,9 +23,7 @@ class SampleErrorTest {
 
     static Path dir(String m) {
         if (m.equals("embedded")) return Samples.tinyLlama();
-        var p = Samples.shared(m);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(m);
     }
 
     record Bound(String scheme, double maxRel) {}
