@@ -12,6 +12,10 @@ final class SampleModels {
         return Stream.of("embedded", "tiny-gpt2", "tiny-bloom", "tiny-llama");
     }
 
+    static Stream<String> shared() {
+        return Stream.of("tiny-gpt2", "tiny-bloom", "tiny-llama");
+    }
+
     static Path dir(String name) {
         if (name.equals("embedded")) return Samples.tinyLlama();
         return Samples.requireShared(name);
