@@ -56,6 +56,8 @@ class QuantizeCommandTest {
                 else if (t.rank() == 1) assertEquals(t, back.tensor(t.name()), "1-D tensors are kept: " + t.name());
             }
         }
+        if (!scheme.equals("fp16") && !scheme.equals("bf16"))
+            assertTrue(Resolution.check(in, out, scheme, fourBit, 64) >= 16, "every linear weight within its format's resolution");
         JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
         assertEquals("5.18.0", cfg.get("transformers_version").asText(), "unknown keys survive");
         assertTrue(Files.isRegularFile(out.resolve("tokenizer.json")));

@@ -146,6 +146,7 @@ class ValidateCommandTest {
             checked++;
         }
         assertEquals(28, checked, "every quantized weight of tiny-llama");
+        assertEquals(28, Resolution.check(Samples.tinyLlama(), out, p[0].replace("+dq", ""), dq, 64), "and each within its format's resolution");
     }
 
     /** Drift of each scheme on each sample, printed for the record; the ordering must be sane. */
