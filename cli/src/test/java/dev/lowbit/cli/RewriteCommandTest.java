@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,8 +85,7 @@ class RewriteCommandTest {
 
     @Test
     void alibiSlopeScaleIsRecordedAndHonoured() throws Exception {
-        var bloom = Samples.shared("tiny-bloom");
-        assumeTrue(bloom.isPresent(), Samples.SHARED_MISSING);
+        var bloom = java.util.Optional.of(Samples.requireShared("tiny-bloom"));
         Path out = tmp.resolve("alibi");
         assertEquals(0, run("rewrite", bloom.get().toString(), "-o", out.toString(), "--alibi-slope-scale", "0.125"));
         assertEquals(0.125, JSON.readTree(out.resolve("config.json").toFile()).get("lowbit_alibi_slope_scale").asDouble());
@@ -102,8 +100,7 @@ class RewriteCommandTest {
 
     @Test
     void mismatchedRewritesExit2AndWriteNothing() {
-        var bloom = Samples.shared("tiny-bloom");
-        assumeTrue(bloom.isPresent(), Samples.SHARED_MISSING);
+        var bloom = java.util.Optional.of(Samples.requireShared("tiny-bloom"));
         Path out = tmp.resolve("x");
         assertEquals(2, run("rewrite", bloom.get().toString(), "-o", out.toString(), "--rope-layout", "interleaved"));
         assertEquals(2, run("rewrite", Samples.tinyLlama().toString(), "-o", out.toString(), "--alibi-slope-scale", "0.5"));

@@ -2,7 +2,6 @@ package dev.lowbit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -70,14 +69,42 @@ class ValidateCommandTest {
         }
         try (var alloc = new org.apache.arrow.memory.RootAllocator();
              var reader = new org.apache.arrow.vector.ipc.ArrowFileReader(Files.newByteChannel(rep.resolve("tokens.arrow")), alloc)) {
-            assertEquals(dev.lowbit.validate.TokensArrow.SCHEMA.getFields(), reader.getVectorSchemaRoot().getSchema().getFields());
+            // The columns as documented (README: chunk, position, token id and text, nll, p(target) and top-1 of both
+            // models, KLD), spelled out here rather than taken from the writer's own constant.
+            String[][] columns = {{"chunk", "Int(32, true)", "false"}, {"position", "Int(32, true)", "false"}, {"token_id", "Int(32, true)", "false"},
+                    {"token_text", "Utf8", "true"}, {"nll_base", "FloatingPoint(DOUBLE)", "false"}, {"nll_candidate", "FloatingPoint(DOUBLE)", "false"},
+                    {"kld", "FloatingPoint(DOUBLE)", "false"}, {"p_base", "FloatingPoint(DOUBLE)", "false"}, {"p_candidate", "FloatingPoint(DOUBLE)", "false"},
+                    {"top1_base", "Int(32, true)", "false"}, {"top1_candidate", "Int(32, true)", "false"}};
+            var fields = reader.getVectorSchemaRoot().getSchema().getFields();
+            assertEquals(columns.length, fields.size(), fields.toString());
+            for (int i = 0; i < columns.length; i++) {
+                assertEquals(columns[i][0], fields.get(i).getName());
+                assertEquals(columns[i][1], fields.get(i).getType().toString(), columns[i][0]);
+                assertEquals(Boolean.parseBoolean(columns[i][2]), fields.get(i).isNullable(), columns[i][0]);
+            }
+            int[] ids = TokenIds.read(Path.of(IDS));
             assertTrue(reader.getVectorSchemaRoot().getSchema().getCustomMetadata().get("lowbit.units").contains("nats"));
             int rows = 0;
             double kld = 0;
             while (reader.loadNextBatch()) {
                 var root = reader.getVectorSchemaRoot();
                 var k = (org.apache.arrow.vector.Float8Vector) root.getVector("kld");
-                for (int i = 0; i < root.getRowCount(); i++) kld += k.get(i);
+                var chunk = (org.apache.arrow.vector.IntVector) root.getVector("chunk");
+                var pos = (org.apache.arrow.vector.IntVector) root.getVector("position");
+                var id = (org.apache.arrow.vector.IntVector) root.getVector("token_id");
+                var text = (org.apache.arrow.vector.VarCharVector) root.getVector("token_text");
+                var nll = (org.apache.arrow.vector.Float8Vector) root.getVector("nll_base");
+                var p = (org.apache.arrow.vector.Float8Vector) root.getVector("p_base");
+                for (int i = 0; i < root.getRowCount(); i++) {
+                    int row = rows + i;
+                    assertEquals(row / 127, chunk.get(i), "row " + row);
+                    assertEquals(row % 127 + 1, pos.get(i), "row " + row);
+                    assertEquals(ids[chunk.get(i) * 128 + pos.get(i)], id.get(i), "the scored token is the input's, row " + row);
+                    assertTrue(!text.isNull(i), "the base folder has tokenizer.json: token_text is filled, row " + row);
+                    assertEquals(Math.exp(-nll.get(i)), p.get(i), 1e-12, "p(target) = exp(−nll), row " + row);
+                    assertTrue(k.get(i) >= 0, "KL ≥ 0, row " + row);
+                    kld += k.get(i);
+                }
                 rows += root.getRowCount();
             }
             assertEquals(3 * 127, rows);
@@ -120,14 +147,14 @@ class ValidateCommandTest {
             checked++;
         }
         assertEquals(28, checked, "every quantized weight of tiny-llama");
+        assertEquals(28, Resolution.check(Samples.tinyLlama(), out, p[0].replace("+dq", ""), dq, 64), "and each within its format's resolution");
     }
 
     /** Drift of each scheme on each sample, printed for the record; the ordering must be sane. */
     @ParameterizedTest
     @ValueSource(strings = {"embedded", "tiny-gpt2", "tiny-bloom", "tiny-llama"})
     void driftOrderingIsSane(String name) throws Exception {
-        Path model = name.equals("embedded") ? Samples.tinyLlama() : Samples.shared(name).orElse(null);
-        assumeTrue(model != null, Samples.SHARED_MISSING);
+        Path model = name.equals("embedded") ? Samples.tinyLlama() : Samples.requireShared(name);
         int[] ids = TokenIds.read(name.equals("embedded") ? Path.of(IDS) : model.resolve("reference/eval_token_ids.i32"));
         String[] schemes = {"fp16", "bf16", "int8", "int4", "nf4", "nf4+dq"};
         Map<String, DriftReport> reports = new LinkedHashMap<>();

@@ -2,7 +2,6 @@ package dev.lowbit.formats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.samples.Samples;
 import org.junit.jupiter.api.Test;
@@ -10,9 +9,8 @@ import org.junit.jupiter.api.Test;
 class ShardedTest {
     @Test
     void shardedSampleReadsLikeItsSingleFileTwin() {
-        var sharded = Samples.shared("tiny-llama-sharded");
-        assumeTrue(sharded.isPresent(), Samples.SHARED_MISSING);
-        try (Checkpoint one = Checkpoint.open(Samples.tinyLlama()); Checkpoint many = Checkpoint.open(sharded.get())) {
+        var sharded = Samples.requireShared("tiny-llama-sharded");
+        try (Checkpoint one = Checkpoint.open(Samples.tinyLlama()); Checkpoint many = Checkpoint.open(sharded)) {
             assertTrue(many.files().size() > 1);
             assertEquals(one.tensors().size(), many.tensors().size());
             for (Tensor t : one.tensors()) assertEquals(t, many.tensor(t.name()), t.name());

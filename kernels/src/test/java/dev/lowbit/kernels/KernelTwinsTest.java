@@ -12,7 +12,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every vector kernel against its scalar twin on random shapes, including tails off the vector length. */
+/**
+ * Every vector kernel against its scalar twin on random shapes, including tails off the vector length, and both
+ * against the definitions written here in double (SPECS.md: RMSNorm w·x/√(mean x² + ε); LayerNorm; softmax;
+ * gelu_new 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); SiLU x/(1 + e^−x); half-split and interleaved RoPE rotations; the
+ * ALiBi bias slope·j; a bfloat16 is the upper half of a float32).
+ */
 class KernelTwinsTest {
     final VectorOps scalar = new ScalarOps(), vector = new PanamaOps();
     final Random rnd = new Random(42);
@@ -34,9 +39,97 @@ class KernelTwinsTest {
         assertTrue(Kernels.ops() instanceof PanamaOps, "the Vector API is available on the test JVM");
     }
 
+    /** The definitions, in double. */
+    static double[] rmsNormDef(float[] a, float[] w, double eps) {
+        double ss = 0;
+        for (float v : a) ss += (double) v * v;
+        double r = 1 / Math.sqrt(ss / a.length + eps);
+        double[] o = new double[a.length];
+        for (int i = 0; i < a.length; i++) o[i] = w[i] * a[i] * r;
+        return o;
+    }
+
+    static double[] layerNormDef(float[] a, float[] w, float[] bias, double eps) {
+        double m = 0, var = 0;
+        for (float v : a) m += v;
+        m /= a.length;
+        for (float v : a) var += (v - m) * (v - m);
+        double r = 1 / Math.sqrt(var / a.length + eps);
+        double[] o = new double[a.length];
+        for (int i = 0; i < a.length; i++) o[i] = (a[i] - m) * r * w[i] + bias[i];
+        return o;
+    }
+
+    static double[] softmaxDef(float[] a) {
+        double max = Double.NEGATIVE_INFINITY, z = 0;
+        for (float v : a) max = Math.max(max, v);
+        for (float v : a) z += Math.exp(v - max);
+        double[] o = new double[a.length];
+        for (int i = 0; i < a.length; i++) o[i] = Math.exp(a[i] - max) / z;
+        return o;
+    }
+
+    static void def(double[] want, float[] got, double tol, String what) {
+        for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), what + " element " + i);
+    }
+
+    /** Both implementations against the definitions computed here. */
+    void kernelsFollowTheirDefinitions(int n) {
+        float[] a = random(n), b = random(n), w = random(n), bias = random(n), cos = random(n), sin = random(n);
+        for (VectorOps ops : new VectorOps[] {scalar, vector}) {
+            String name = ops.getClass().getSimpleName() + " n=" + n + " ";
+            double dot = 0;
+            for (int i = 0; i < n; i++) dot += (double) a[i] * b[i];
+            assertEquals(dot, ops.dot(a, 0, b, 0, n), 1e-5 * n, name + "dot");
+            float[] y = random(n + 3), y0 = y.clone();
+            ops.axpy(0.7f, a, 0, y, 3, n);
+            for (int i = 0; i < n; i++) assertEquals(y0[3 + i] + 0.7 * a[i], y[3 + i], 1e-6 * Math.max(1, Math.abs(y[3 + i])), name + "axpy");
+            y0 = y.clone();
+            ops.add(y, 1, a, 0, n);
+            for (int i = 0; i < n; i++) assertEquals(y0[1 + i] + (double) a[i], y[1 + i], 1e-6 * Math.max(1, Math.abs(y[1 + i])), name + "add");
+            float[] o = new float[n];
+            ops.rmsNorm(a, 0, w, 1e-5f, o, 0, n);
+            def(rmsNormDef(a, w, 1e-5), o, 1e-5, name + "rmsNorm");
+            ops.layerNorm(a, 0, w, bias, 1e-5f, o, 0, n);
+            def(layerNormDef(a, w, bias, 1e-5), o, 1e-5, name + "layerNorm");
+            float[] s = a.clone();
+            ops.softmax(s, 0, n);
+            def(softmaxDef(a), s, 1e-5, name + "softmax");
+            float[] g = a.clone();
+            ops.geluTanh(g, 0, n);
+            double[] gw = new double[n];
+            for (int i = 0; i < n; i++) gw[i] = 0.5 * a[i] * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a[i] + 0.044715 * a[i] * a[i] * a[i])));
+            def(gw, g, 1e-5, name + "gelu_new");
+            g = a.clone();
+            ops.siluMul(g, b, 0, n);
+            for (int i = 0; i < n; i++) gw[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
+            def(gw, g, 1e-5, name + "silu(gate)·up");
+            float[] r = random(2 * n), r0 = r.clone();
+            ops.rope(r, 0, n, cos, sin, 0);
+            double[] rw = new double[2 * n];
+            for (int i = 0; i < n; i++) {
+                rw[i] = (double) r0[i] * cos[i] - (double) r0[n + i] * sin[i];
+                rw[n + i] = (double) r0[n + i] * cos[i] + (double) r0[i] * sin[i];
+            }
+            def(rw, r, 1e-6, name + "rope half-split");
+            r = r0.clone();
+            ops.ropeInterleaved(r, 0, n, cos, sin, 0);
+            for (int i = 0; i < n; i++) {
+                rw[2 * i] = (double) r0[2 * i] * cos[i] - (double) r0[2 * i + 1] * sin[i];
+                rw[2 * i + 1] = (double) r0[2 * i + 1] * cos[i] + (double) r0[2 * i] * sin[i];
+            }
+            def(rw, r, 1e-6, name + "rope interleaved");
+            r = r0.clone();
+            ops.alibi(r, 0, n, 0.25f);
+            for (int j = 0; j < 2 * n; j++) rw[j] = r0[j] + (j < n ? 0.25 * j : 0);
+            def(rw, r, 1e-6, name + "alibi");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 15, 16, 17, 33, 64, 100, 257})
     void elementwiseKernels(int n) {
+        kernelsFollowTheirDefinitions(n);
         float[] a = random(n), b = random(n), w = random(n), bias = random(n);
         assertEquals(scalar.dot(a, 0, b, 0, n), vector.dot(a, 0, b, 0, n), 1e-4 * n);
         float[] y1 = random(n + 3), y2 = y1.clone();
@@ -102,7 +195,11 @@ class KernelTwinsTest {
             float[] a = new float[n], b = new float[n];
             scalar.bf16ToFloat(seg, 2, a, n);
             vector.bf16ToFloat(seg, 2, b, n);
-            for (int i = 0; i < n; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]));
+            for (int i = 0; i < n; i++) {
+                int bits = seg.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2 + 2L * i) & 0xffff;
+                assertEquals(bits << 16, Float.floatToRawIntBits(a[i]), "a bfloat16 is the upper half of a float32");
+                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]));
+            }
         }
     }
 

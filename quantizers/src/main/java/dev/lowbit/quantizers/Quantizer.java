@@ -103,7 +103,11 @@ public final class Quantizer {
             });
             return summarize(reports, ck, sources, start);
         } catch (IllegalArgumentException e) {
-            throw new FormatException(model, e.getMessage());
+            // ForkJoin rethrows a worker's exception as a new one of the same type caused by it (message = cause.toString()):
+            // report the original message, not "java.lang.IllegalArgumentException: ..."
+            Throwable root = e;
+            while (root.getCause() instanceof IllegalArgumentException c) root = c;
+            throw new FormatException(model, root.getMessage());
         }
     }
 

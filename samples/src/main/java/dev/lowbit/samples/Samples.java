@@ -52,4 +52,33 @@ public final class Samples {
     }
 
     public static final String SHARED_MISSING = "../shared/samples not found (set LOWBIT_SHARED_SAMPLES): skipping";
+
+    /** Where the shared samples are expected: $LOWBIT_SHARED_SAMPLES, or ../shared/samples beside the repository. */
+    public static Path sharedLocation() {
+        String env = System.getenv("LOWBIT_SHARED_SAMPLES");
+        return (env != null ? Path.of(env) : root().resolveSibling("shared").resolve("samples")).toAbsolutePath().normalize();
+    }
+
+    /** True when running under CI (the CI environment variable set to anything but "false" or "0"). */
+    public static boolean ci() {
+        String v = System.getenv("CI");
+        return v != null && !v.isBlank() && !v.equalsIgnoreCase("false") && !v.equals("0");
+    }
+
+    /**
+     * For tests: the shared sample file or folder at this path under ../shared/samples (e.g. "tiny-bloom",
+     * "tiny-llama/reference/rope_refs.json"). When it is missing, the message names the missing folder or file; under
+     * CI (see {@link #ci()}) that fails the test, so that a CI run without the reference data cannot pass; elsewhere the
+     * test is skipped (aborted, as JUnit's assumptions do).
+     */
+    public static Path requireShared(String relative) {
+        Path base = sharedLocation(), p = base.resolve(relative);
+        if (Files.exists(p)) return p;
+        Path missing = Files.isDirectory(base) ? p : base;
+        String msg = "shared reference data missing: " + missing + " (../shared/samples"
+                + (missing == base ? "" : "/" + relative) + "; set LOWBIT_SHARED_SAMPLES to relocate it)";
+        if (ci()) throw new IllegalStateException(msg + ": required when CI is set");
+        System.err.println("lowbit tests: " + msg + ": skipping");
+        throw new org.opentest4j.TestAbortedException(msg + ": skipping");
+    }
 }

@@ -28,7 +28,11 @@ class AlibiSlopesTest {
     @ParameterizedTest
     @ValueSource(doubles = {0.125, 0.5, 2})
     void scaleMultipliesEverySlope(double s) {
-        float[] a = Alibi.slopes(12), b = Alibi.slopes(12, s);
-        for (int i = 0; i < a.length; i++) assertEquals((float) (a[i] * s), b[i]);
+        float[] b = Alibi.slopes(12, s);
+        // 12 heads: P = 8, slopes 2^(−h) for h = 1..8, then 2^(−(2k−1)/2) for k = 1..4, each times s
+        for (int i = 0; i < 12; i++) {
+            double want = (i < 8 ? Math.pow(2, -(i + 1)) : Math.pow(2, -(2 * (i - 8) + 1) / 2.0)) * s;
+            assertEquals(want, b[i], 4 * 0x1p-24 * want, "head " + i);
+        }
     }
 }

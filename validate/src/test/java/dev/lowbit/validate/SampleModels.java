@@ -1,7 +1,5 @@
 package dev.lowbit.validate;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.lowbit.samples.Samples;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -14,16 +12,16 @@ final class SampleModels {
         return Stream.of("embedded", "tiny-gpt2", "tiny-bloom", "tiny-llama");
     }
 
+    static Stream<String> shared() {
+        return Stream.of("tiny-gpt2", "tiny-bloom", "tiny-llama");
+    }
+
     static Path dir(String name) {
         if (name.equals("embedded")) return Samples.tinyLlama();
-        var p = Samples.shared(name);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(name);
     }
 
     static Path sharedEvalText() {
-        var p = Samples.shared();
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get().resolve("eval_text.txt");
+        return Samples.requireShared("eval_text.txt");
     }
 }
