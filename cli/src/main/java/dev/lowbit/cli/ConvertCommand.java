@@ -4,6 +4,7 @@ import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Perplexity;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -57,9 +58,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
-            throw new IllegalArgumentException("convert does not write GGUF yet: make it with 'lowbit quantize MODEL -o " + out.getFileName()
-                    + " --scheme TYPE', then gate it with 'lowbit validate MODEL " + out.getFileName() + " --text TEXT --max-kld X'");
+        if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) return gguf();
         input.check();
         if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
         var recipe = this.recipe.recipe();
@@ -100,6 +99,43 @@ final class ConvertCommand implements Callable<Integer> {
         if (!v.passed()) {
             err.println("lowbit: gate failed: " + String.join("; ", v.failed())
                     + (r.landed() ? " (artifact kept in " + out + ")" : " (nothing written to " + out + ")"));
+            return ValidateCommand.EXIT_GATE;
+        }
+        return 0;
+    }
+
+    /** convert MODEL -o x.gguf --scheme TYPE: llama.cpp's file type, validated by running the GGUF file itself. */
+    private int gguf() throws Exception {
+        input.check();
+        List<String> wrong = new java.util.ArrayList<>(recipe.givenButNotForGguf());
+        if (compress != null) wrong.add("--compress");
+        if (dryRun) wrong.add("--dry-run (use quantize -o x.gguf --dry-run)");
+        if (!wrong.isEmpty()) throw new IllegalArgumentException(String.join(", ", wrong) + ": not for GGUF output (llama.cpp's recipes decide every tensor's type)");
+        var type = dev.lowbit.quantizers.gguf.GgufFileType.parse(recipe.scheme);
+        var err = spec.commandLine().getErr();
+        var warnings = new java.util.ArrayList<>(rewrite.check(model));
+        warnings.addAll(Checks.context(model, input.ctx));
+        Warnings.print(err, warnings);
+        Path reportDir = report != null ? report : ValidateCommand.defaultReport(out);
+        int[] ids = input.ids(model);
+        int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
+        if (chunks == 0) throw new IllegalArgumentException(input.file() + ": " + ids.length + " tokens are fewer than one chunk of --ctx " + input.ctx);
+        Progress bar = Progress.start("convert", chunks, !json);
+        Convert.GgufResult r;
+        try {
+            r = Convert.runGguf(model, out, rewrite.any() ? rewrite.options() : null, type, ids, input.ctx, input.maxChunks, gate.gates(), keepOnFail,
+                    bar::update, lora.adapters());
+        } finally {
+            bar.done();
+        }
+        var v = r.validation().withText(input.file());
+        v.write(reportDir);
+        var o = spec.commandLine().getOut();
+        if (json) o.println(v.json());
+        else o.printf(Locale.ROOT, "%s %s → %s: GGUF %s, %s, %.2f bits/weight%n%s", r.landed() ? "converted" : "not converted", model, out,
+                r.gguf().fileType(), Units.bytes(r.gguf().fileBytes()), r.gguf().bitsPerWeight(), ValidateCommand.summary(v, reportDir));
+        if (!v.passed()) {
+            err.println("lowbit: gate failed: " + String.join("; ", v.failed()) + (r.landed() ? " (artifact kept in " + out + ")" : " (nothing written to " + out + ")"));
             return ValidateCommand.EXIT_GATE;
         }
         return 0;

@@ -51,7 +51,7 @@ final class InspectCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("path", r.path());
             doc.put("architecture", r.architecture());
-            doc.put("config", config);
+            doc.put("config", r.hyperParameters().isEmpty() ? config : r.hyperParameters()); // GGUF: its metadata hyper-parameters
             doc.put("parameters", r.parameters());
             doc.put("bytes", r.bytes());
             doc.put("bytes_by_dtype", r.bytesByDtype());

@@ -187,8 +187,8 @@ class CliPathsTest {
             }
         }
         assertEquals(8, expectQuantized.size(), "gate and up of 4 layers");
-        assertEquals(bytesIn, j.get("bytesIn").asLong());
-        assertEquals(quantParams, j.get("quantizedParams").asLong());
+        assertEquals(bytesIn, j.get("bytes_in").asLong());
+        assertEquals(quantParams, j.get("quantized_params").asLong());
         List<String> quantized = new ArrayList<>();
         for (JsonNode t : j.get("tensors")) if (!t.get("error").isNull()) quantized.add(t.get("name").asText());
         assertEquals(expectQuantized.stream().sorted().toList(), quantized.stream().sorted().toList());
@@ -202,7 +202,7 @@ class CliPathsTest {
             }
             long bytesOut = 0;
             for (Tensor t : q.tensors()) bytesOut += t.byteSize();
-            assertEquals(bytesOut, j.get("bytesOut").asLong(), "bytesOut = the tensors written");
+            assertEquals(bytesOut, j.get("bytes_out").asLong(), "bytesOut = the tensors written");
         }
     }
 
@@ -264,11 +264,11 @@ class CliPathsTest {
         double pb = t.ppl(t.nllB()), pc = t.ppl(t.nllC());
         assertEquals(pb, d.get("base").get("ppl").asDouble(), 1e-6 * pb);
         assertEquals(pc, d.get("candidate").get("ppl").asDouble(), 1e-6 * pc);
-        assertEquals(t.pplError(t.nllC()), d.get("candidate").get("pplError").asDouble(), 1e-5 * t.pplError(t.nllC()));
-        assertEquals(100 * (pc - pb) / pb, d.get("deltaPplPercent").asDouble(), 1e-4);
+        assertEquals(t.pplError(t.nllC()), d.get("candidate").get("ppl_error").asDouble(), 1e-5 * t.pplError(t.nllC()));
+        assertEquals(100 * (pc - pb) / pb, d.get("delta_ppl_percent").asDouble(), 1e-4);
         assertEquals(t.meanKld(), d.get("kld").get("mean").asDouble(), 1e-7 + 1e-5 * t.meanKld());
         double top1 = 100.0 * t.same() / t.kld().length;
-        assertEquals(top1, d.get("sameTop1Percent").asDouble(), 1e-9);
+        assertEquals(top1, d.get("same_top1_percent").asDouble(), 1e-9);
         double drift = 100 * (pc - pb) / pb, kld = t.meanKld();
         assertTrue(drift != 0 && kld > 0 && top1 < 100, drift + " " + kld + " " + top1);
 
@@ -305,7 +305,7 @@ class CliPathsTest {
     void convertWithRopeScalingReproducesTheReferencePerplexities() throws Exception {
         Path out = tmp.resolve("lin");
         JsonNode doc = JSON.readTree(ok("convert", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "bf16",
-                "--rope-scaling", "linear", "--factor", "4", "--validate", Samples.evalTextHead().toString(), "--ctx", "1024",
+                "--rope-scaling", "linear", "--factor", "4", "--text", Samples.evalTextHead().toString(), "--ctx", "1024",
                 "--max-chunks", "1", "--json").out());
         JsonNode refs = JSON.readTree(Samples.tinyLlama().resolve("reference/rope_refs.json").toFile());
         JsonNode lin = null;
@@ -327,9 +327,9 @@ class CliPathsTest {
     void convertWithRopeLayoutHasNoDriftAndPermutesRows() throws Exception {
         Path out = tmp.resolve("inter");
         JsonNode doc = JSON.readTree(ok("convert", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "bf16",
-                "--rope-layout", "interleaved", "--validate", Samples.evalTextHead().toString(), "--ctx", "128", "--max-chunks", "3",
+                "--rope-layout", "interleaved", "--text", Samples.evalTextHead().toString(), "--ctx", "128", "--max-chunks", "3",
                 "--max-kld", "1e-9", "--min-top1", "100", "--json").out());
-        assertEquals(100.0, doc.get("drift").get("sameTop1Percent").asDouble());
+        assertEquals(100.0, doc.get("drift").get("same_top1_percent").asDouble());
         assertTrue(doc.get("drift").get("kld").get("mean").asDouble() < 1e-9);
         try (Checkpoint a = Checkpoint.open(Samples.tinyLlama()); Checkpoint b = Checkpoint.open(out)) {
             Tensor q = a.tensor("model.layers.1.self_attn.q_proj.weight"), p = b.tensor("model.layers.1.self_attn.q_proj.weight");

@@ -65,9 +65,9 @@ class GgufQuantizeCommandTest {
         CliRun r = CliRun.of("quantize", in.toString(), "-o", tmp.resolve("g.gguf").toString(), "--scheme", "Q8_0", "--dry-run", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
-        assertEquals(3675936, j.path("fileBytes").asLong());
+        assertEquals(3675936, j.path("file_bytes").asLong());
         assertEquals("gpt2", j.path("arch").asText());
-        assertEquals(7, j.path("fileTypeId").asInt());
+        assertEquals(7, j.path("file_type_id").asInt());
     }
 
     @Test

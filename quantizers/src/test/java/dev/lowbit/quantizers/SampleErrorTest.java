@@ -37,11 +37,11 @@ class SampleErrorTest {
         double worst = 0, maxAbs = 0;
         for (float v : x) maxAbs = Math.max(maxAbs, Math.abs(v));
         switch (scheme) {
-            case "int8" -> { // rows: absmax/127 per step, round to nearest
+            case "int8" -> { // rows: absmax/127 per step, round to nearest, after bitsandbytes' cast to float16 (half an ulp: 2^-11 relative)
                 for (int r = 0; r < rows; r++) {
                     double a = 0;
                     for (int c = 0; c < cols; c++) a = Math.max(a, Math.abs(x[r * cols + c]));
-                    worst = Math.max(worst, a / 254);
+                    worst = Math.max(worst, a / 254 * (1 + 0x1p-11) + a * 0x1p-11);
                 }
             }
             case "int4", "int4-asym" -> { // groups of 64 along rows, f16 scale

@@ -3,6 +3,8 @@ package dev.lowbit.validate;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.quantizers.lora.LoraAdapter;
+import dev.lowbit.quantizers.gguf.GgufExport;
+import dev.lowbit.quantizers.gguf.GgufFileType;
 import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
@@ -66,6 +68,41 @@ public final class Convert {
             }
             if (reportDir != null) v.write(reportDir);
             return new Result(q, v, land);
+        } finally {
+            OutputDir.deleteTree(staging);
+        }
+    }
+
+    public record GgufResult(GgufExport.Result gguf, Validation validation, boolean landed) {}
+
+    /**
+     * convert to a GGUF file: LoRA merge and rewrite as above, then the GGUF of llama.cpp's file type in the staging
+     * folder, validated against the (merged) model by lowbit's engine reading that very file; moved to OUT only when
+     * the gates pass (or keepOnFail).
+     */
+    public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
+                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.exists(abs)) throw new FormatException(out, "output already exists");
+        Files.createDirectories(abs.getParent());
+        Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
+        try {
+            Path source = model;
+            if (!loras.isEmpty()) {
+                source = staging.resolve("merged");
+                Quantizer.merge(model, source, loras, DType.F32, null);
+                model = source;
+            }
+            if (rewrite != null) {
+                source = staging.resolve("rewritten");
+                Rewriter.run(model, source, rewrite);
+            }
+            Path artifact = staging.resolve(abs.getFileName().toString());
+            GgufExport.Result g = GgufExport.run(source, artifact, type, false, null);
+            Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
+            boolean land = v.passed() || keepOnFail;
+            if (land) Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);
+            return new GgufResult(g, v, land);
         } finally {
             OutputDir.deleteTree(staging);
         }
