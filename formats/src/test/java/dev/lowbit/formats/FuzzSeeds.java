@@ -26,6 +26,26 @@ import org.junit.jupiter.api.Named;
 final class FuzzSeeds {
     private FuzzSeeds() {}
 
+    private static Path scratch;
+
+    /** A temporary folder for the fuzz targets that read paths, deleted when the JVM exits. */
+    static synchronized Path scratch() {
+        if (scratch != null) return scratch;
+        try {
+            Path d = Files.createTempDirectory("lowbit-fuzz");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (Stream<Path> s = Files.walk(d)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }));
+            return scratch = d;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Model folders to take seeds from: the embedded sample first, then the shared ones. */
     static List<Path> modelDirs() {
         List<Path> dirs = new ArrayList<>(List.of(Samples.tinyLlama()));
