@@ -3,14 +3,14 @@ package dev.lowbit.bench;
 import dev.lowbit.formats.FloatBits;
 import dev.lowbit.kernels.Bf16Weights;
 import dev.lowbit.kernels.FourBitWeights;
-import dev.lowbit.kernels.Int4Weights;
-import dev.lowbit.kernels.Int8BlockWeights;
+import dev.lowbit.kernels.BlockWeights;
 import dev.lowbit.kernels.Int8RowWeights;
 import dev.lowbit.quantizers.Codebook4;
 import dev.lowbit.quantizers.FloatSource;
 import dev.lowbit.quantizers.FourBit;
-import dev.lowbit.quantizers.Int4Group;
-import dev.lowbit.quantizers.Int8Block;
+import dev.lowbit.quantizers.BlockQuantizer;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
 import dev.lowbit.quantizers.Int8Row;
 import dev.lowbit.kernels.F16Weights;
 import dev.lowbit.kernels.F32Weights;
@@ -108,13 +108,9 @@ public class MatmulBench {
                 Int8Row q = Int8Row.quantize(src, "w");
                 yield new Int8RowWeights(MemorySegment.ofArray(q.q()), q.scb(), rows, cols);
             }
-            case "INT8-BLOCK" -> {
-                Int8Block q = Int8Block.quantize(src, "w");
-                yield new Int8BlockWeights(MemorySegment.ofArray(q.q()), MemorySegment.ofArray(q.scales()), rows, cols);
-            }
-            case "INT4" -> {
-                Int4Group q = Int4Group.quantize(src, 64, false, "w");
-                yield new Int4Weights(MemorySegment.ofArray(q.packed()), MemorySegment.ofArray(q.scales()), null, 64, rows, cols);
+            case "INT8-BLOCK", "INT4" -> {
+                WeightFormat f = WeightFormats.lowbit(dtype.toLowerCase(java.util.Locale.ROOT), 64, cols);
+                yield new BlockWeights(MemorySegment.ofArray(BlockQuantizer.quantize(src, f, "w").data()), f, rows, cols);
             }
             default -> {
                 FourBit q = FourBit.quantize(src, Codebook4.NF4, 64, dtype.equals("NF4-DQ"), "w");

@@ -5,8 +5,8 @@ import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.Codebook4;
 import dev.lowbit.quantizers.FloatSource;
 import dev.lowbit.quantizers.FourBit;
-import dev.lowbit.quantizers.Int4Group;
-import dev.lowbit.quantizers.Int8Block;
+import dev.lowbit.quantizers.BlockQuantizer;
+import dev.lowbit.quantizers.format.WeightFormats;
 import dev.lowbit.quantizers.Int8Row;
 import dev.lowbit.quantizers.WeightQuantizer;
 import java.io.IOException;
@@ -82,8 +82,7 @@ public class QuantizeBench {
                 yield null;
             }
             case "int8" -> Int8Row.quantize(src, "w");
-            case "int8-block" -> Int8Block.quantize(src, "w");
-            case "int4" -> Int4Group.quantize(src, 64, false, "w");
+            case "int8-block", "int4" -> BlockQuantizer.quantize(src, WeightFormats.lowbit(scheme, 64, (int) src.shape()[1]), "w");
             case "nf4" -> FourBit.quantize(src, Codebook4.NF4, 64, false, "w");
             default -> FourBit.quantize(src, Codebook4.NF4, 64, true, "w");
         };

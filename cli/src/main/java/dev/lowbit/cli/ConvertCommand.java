@@ -28,6 +28,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Mixin
     RewriteOptions rewrite;
 
+    @Mixin
+    LoraOptions lora;
+
     @Option(names = "--validate", required = true, paramLabel = "TEXT", description = "UTF-8 text to validate on (tokenized without BOS).")
     Path text;
 
@@ -58,7 +61,7 @@ final class ConvertCommand implements Callable<Integer> {
         Path reportDir = report != null ? report : out.resolveSibling(out.getFileName() + "-report");
         Progress bar = Progress.start("convert", Perplexity.chunks(ids.length, ctx, maxChunks), !json);
         Convert.Result r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe.recipe(), ids, ctx, maxChunks,
-                gate.gates(), reportDir, keepOnFail, bar::update);
+                gate.gates(), reportDir, keepOnFail, bar::update, lora.adapters());
         bar.done();
         var o = spec.commandLine().getOut();
         if (json) o.println(r.validation().json());

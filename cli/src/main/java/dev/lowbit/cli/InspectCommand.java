@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inspect", description = "Show a model's architecture, parameter count, bytes per dtype and tensors.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL", description = "A model folder, a .safetensors file or a model.safetensors.index.json.")
+    @Parameters(paramLabel = "MODEL", description = "A model folder, a .safetensors file, a model.safetensors.index.json or a .gguf file.")
     Path model;
 
     @Option(names = "--json", description = "Print JSON for machines.")
@@ -31,6 +31,7 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("model         %s%n", r.path());
         out.printf("architecture  %s%n", r.architecture());
+        r.hyperParameters().forEach((k, v) -> out.printf("  %-28s %s%n", k, v));
         out.printf("parameters    %,d (%s)%n", r.parameters(), Units.count(r.parameters()));
         out.printf("files         %d, %s of tensor data%n", r.files(), Units.bytes(r.bytes()));
         r.bytesByDtype().forEach((d, b) -> out.printf("  %-6s      %s%n", d, Units.bytes(b)));

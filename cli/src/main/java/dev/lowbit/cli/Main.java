@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, version = "lowbit 0.1.0",
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, ValidateCommand.class, ConvertCommand.class, DemoCommand.class, BenchCommand.class})
+        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, ValidateCommand.class, ConvertCommand.class, MergeCommand.class, DemoCommand.class, BenchCommand.class})
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 

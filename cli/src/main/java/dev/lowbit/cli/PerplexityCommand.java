@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "perplexity", description = "Perplexity of a model over a text, chunked as the reference method.")
 final class PerplexityCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")
+    @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors) or a .gguf file.")
     Path model;
 
     @Mixin
@@ -24,6 +24,10 @@ final class PerplexityCommand implements Callable<Integer> {
 
     @Option(names = "--alibi-slope-scale", description = "Multiply ALiBi slopes for this run (BLOOM), as lowbit_alibi_slope_scale in config.json would.")
     Double alibiSlopeScale;
+
+    @Option(names = "--int8-runtime", description = "How an hf-bnb int8 folder runs: bitsandbytes (default: activations quantized per token, "
+            + "outlier columns above llm_int8_threshold in float, as transformers + bitsandbytes compute) or weights (int8 weights, float activations).")
+    String int8Runtime;
 
     @Option(names = "--json", description = "Print JSON for machines.")
     boolean json;
@@ -34,7 +38,9 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
-        var overrides = alibiSlopeScale == null ? java.util.Map.<String, Object>of() : java.util.Map.<String, Object>of(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
+        var overrides = new java.util.HashMap<String, Object>();
+        if (alibiSlopeScale != null) overrides.put(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
+        if (int8Runtime != null) overrides.put(Transformer.INT8_RUNTIME_KEY, int8Runtime);
         try (Transformer t = Transformer.open(model, overrides)) {
             int[] ids = input.ids(model);
             int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);

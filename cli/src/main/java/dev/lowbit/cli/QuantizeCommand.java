@@ -26,6 +26,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     RecipeOptions recipeOptions;
 
+    @Mixin
+    LoraOptions lora;
+
     @Option(names = "--compress", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
     String compress;
 
@@ -44,7 +47,7 @@ final class QuantizeCommand implements Callable<Integer> {
         long total = dev.lowbit.formats.Inspection.of(model).bytes();
         Progress bar = Progress.start("quantize", total, !json && !dryRun);
         if (compress != null && !compress.equals("zstd")) throw new IllegalArgumentException("--compress takes zstd");
-        Quantizer.Result r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update);
+        Quantizer.Result r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters());
         bar.done();
         var o = spec.commandLine().getOut();
         if (json) {

@@ -26,6 +26,10 @@ final class ValidateCommand implements Callable<Integer> {
     @Mixin
     GateOptions gate;
 
+    @Option(names = "--lora", paramLabel = "ADAPTER[:WEIGHT]", description = "Merge these PEFT LoRA adapters into CANDIDATE first (float32): "
+            + "`validate BASE BASE --lora A` shows what the fine-tune changed.")
+    java.util.List<String> lora = new java.util.ArrayList<>();
+
     @Option(names = "--report", paramLabel = "DIR", description = "Write report.json and report.md there.")
     Path report;
 
@@ -41,7 +45,21 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] ids = input.ids(base);
         Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json);
-        Validation v = Validation.run(base, candidate, ids, input.ctx, input.maxChunks, gate.gates(), bar::update);
+        Path cand = candidate, merged = null;
+        if (!lora.isEmpty()) {
+            LoraOptions lo = new LoraOptions();
+            lo.specs.addAll(lora);
+            Path parent = java.nio.file.Files.createTempDirectory("lowbit-merge-");
+            merged = parent.resolve("merged");
+            dev.lowbit.quantizers.Quantizer.merge(candidate, merged, lo.adapters(), dev.lowbit.formats.DType.F32, null);
+            cand = merged;
+        }
+        Validation v;
+        try {
+            v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update);
+        } finally {
+            if (merged != null) dev.lowbit.formats.OutputDir.deleteTree(merged.getParent());
+        }
         bar.done();
         if (report != null) v.write(report);
         var out = spec.commandLine().getOut();

@@ -59,7 +59,7 @@ class ValidateCommandTest {
     @Test
     void reportFilesAreValidJsonSchemaAndArrow() throws Exception {
         Path q = tmp.resolve("q"), rep = tmp.resolve("rep");
-        Quantizer.run(Samples.tinyLlama(), q, new Recipe(Scheme.NF4, Layout.LOWBIT, 64, true, List.of(), List.of(), false, null), false, false, null);
+        Quantizer.run(Samples.tinyLlama(), q, new Recipe(Scheme.NF4, Layout.HF_BNB, 64, true, List.of(), List.of(), false, null), false, false, null);
         CliRun r = run("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", IDS, "--ctx", "128", "--max-chunks", "3", "--report", rep.toString());
         assertEquals(0, r.code(), r.err());
         var factory = com.networknt.schema.JsonSchemaFactory.getInstance(com.networknt.schema.SpecVersion.VersionFlag.V202012);
@@ -92,7 +92,7 @@ class ValidateCommandTest {
     @Test
     void aBadCandidateFailsThePplGate() throws Exception {
         Path bad = tmp.resolve("bad");
-        Quantizer.run(Samples.tinyLlama(), bad, new Recipe(Scheme.FP4, Layout.LOWBIT, 4096, false, List.of(), List.of(), false, null), false, false, null);
+        Quantizer.run(Samples.tinyLlama(), bad, new Recipe(Scheme.FP4, Layout.HF_BNB, 4096, false, List.of(), List.of(), false, null), false, false, null);
         CliRun r = run("validate", Samples.tinyLlama().toString(), bad.toString(), "--ids", IDS, "--ctx", "256", "--max-chunks", "8", "--max-ppl-drift", "0.5");
         assertEquals(1, r.code(), r.out());
         assertTrue(r.err().strip().lines().reduce((a, b) -> b).orElse("").contains("--max-ppl-drift 0.5"), r.err());
@@ -100,8 +100,8 @@ class ValidateCommandTest {
 
     /** The engine's decode of every layout gives back exactly what the quantizer dequantized (same error, tensor by tensor). */
     @ParameterizedTest
-    @ValueSource(strings = {"int8:lowbit", "int8:hf-bnb", "int8-block:lowbit", "int4:lowbit", "int4-asym:lowbit", "nf4:lowbit", "nf4+dq:lowbit",
-            "nf4+dq:hf-bnb", "fp4:hf-bnb", "fp4+dq:lowbit"})
+    @ValueSource(strings = {"int8:lowbit", "int8:hf-bnb", "int8-block:lowbit", "int4:lowbit", "int4-asym:lowbit", "nf4:lowbit", "nf4:hf-bnb",
+            "nf4+dq:hf-bnb", "fp4:hf-bnb", "fp4:lowbit", "fp4+dq:hf-bnb"})
     void engineDecodeEqualsQuantizerDequantize(String spec) throws Exception {
         String[] p = spec.split(":");
         boolean dq = p[0].endsWith("+dq");
@@ -134,7 +134,7 @@ class ValidateCommandTest {
         try (Transformer base = Transformer.open(model)) {
             for (String sc : schemes) {
                 Path out = tmp.resolve(name + "-" + sc.replace('+', '_'));
-                Quantizer.run(model, out, new Recipe(Scheme.parse(sc.replace("+dq", "")), Layout.LOWBIT, 64, sc.endsWith("+dq"),
+                Quantizer.run(model, out, new Recipe(Scheme.parse(sc.replace("+dq", "")), sc.endsWith("+dq") ? Layout.HF_BNB : Layout.LOWBIT, 64, sc.endsWith("+dq"),
                         List.of(), List.of(), false, null), false, false, null);
                 try (Transformer cand = Transformer.open(out)) {
                     DriftReport r = DriftReport.of(Drift.run(base, cand, ids, 128, 16, null), 128);

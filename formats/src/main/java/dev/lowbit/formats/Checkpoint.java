@@ -56,6 +56,8 @@ public final class Checkpoint implements AutoCloseable {
             return new Checkpoint(p, arena, files, merge(files));
         }
         if (p.getFileName().toString().endsWith(".index.json")) return sharded(p.getParent(), p, arena);
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(p))
+            throw new FormatException(p, "a GGUF file, not safetensors: lowbit reads GGUF models in inspect, perplexity and validate, and quantizes safetensors models");
         SafetensorsFile f = openFile(p, arena);
         return new Checkpoint(p.getParent(), arena, List.of(f), merge(List.of(f)));
     }

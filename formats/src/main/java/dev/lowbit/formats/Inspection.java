@@ -8,11 +8,17 @@ import java.util.TreeMap;
 
 /** What `lowbit inspect` reports of a model: read from headers and config.json only. */
 public record Inspection(String path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
-                         List<Row> tensors, int files, Map<String, String> metadata) {
+                         List<Row> tensors, int files, Map<String, String> metadata, Map<String, Object> hyperParameters) {
+
+    public Inspection(String path, String architecture, long parameters, long bytes, Map<String, Long> bytesByDtype,
+                      List<Row> tensors, int files, Map<String, String> metadata) {
+        this(path, architecture, parameters, bytes, bytesByDtype, tensors, files, metadata, Map.of());
+    }
 
     public record Row(String name, String dtype, long[] shape, long bytes) {}
 
     public static Inspection of(Path input) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(input) && Files.isRegularFile(input)) return GgufInspection.of(input);
         try (Checkpoint ck = Checkpoint.open(input)) {
             Path cfg = ck.dir().resolve("config.json");
             String arch = Files.isRegularFile(cfg) ? ModelConfig.read(cfg).arch().hfClass : "unknown (no config.json)";

@@ -26,6 +26,8 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
 
     public static ModelConfig read(Path dir) {
         Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(file))
+            throw new FormatException(file, "a GGUF file, not safetensors: lowbit reads GGUF models in inspect, perplexity and validate, and quantizes safetensors models");
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing config.json");
         JsonNode root;
         try {

@@ -14,29 +14,38 @@ public record Int8Row(long[] shape, byte[] q, float[] scb, QuantError error) {
         float[] scb = new float[rows];
         QuantError.Acc err = new QuantError.Acc();
         Blocks.parallel(rows, 64, (lo, hi) -> {
-            float[] v = new float[cols], h = new float[cols];
+            float[] v = new float[cols];
             QuantError.Acc local = new QuantError.Acc();
             for (int r = lo; r < hi; r++) {
                 src.read((long) r * cols, v);
                 Blocks.absmax(v, name, (long) r * cols);
-                float m = 0;
-                for (int c = 0; c < cols; c++) {
-                    h[c] = Float.float16ToFloat(Float.floatToFloat16(v[c]));
-                    if (Float.isInfinite(h[c]))
-                        throw new IllegalArgumentException("tensor '" + name + "': value " + v[c] + " at element " + ((long) r * cols + c) + " overflows float16, which LLM.int8 quantizes from");
-                    m = Math.max(m, Math.abs(h[c]));
+                try {
+                    scb[r] = quantizeRow(v, 0, cols, q, r * cols);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("tensor '" + name + "', row " + r + ": " + e.getMessage());
                 }
-                scb[r] = m;
-                float scale = 127f / m;
-                for (int c = 0; c < cols; c++) {
-                    int code = m == 0 ? 0 : (int) Math.rint(h[c] * scale);
-                    q[r * cols + c] = (byte) code;
-                    local.add(v[c], code * m / 127f);
-                }
+                for (int c = 0; c < cols; c++) local.add(v[c], q[r * cols + c] * scb[r] / 127f);
             }
             err.merge(local);
         });
         return new Int8Row(src.shape(), q, scb, err.result());
+    }
+
+    /**
+     * One row by bitsandbytes' rule: cast to float16, SCB = max |w16| (float32), q = round-half-even(w16 · (127 /
+     * SCB)). Writes n codes to q[qOff ..] and returns SCB; an all-zero row is SCB 0 with codes 0.
+     */
+    public static float quantizeRow(float[] v, int off, int n, byte[] q, int qOff) {
+        float m = 0;
+        for (int c = 0; c < n; c++) {
+            float h = Float.float16ToFloat(Float.floatToFloat16(v[off + c]));
+            if (Float.isInfinite(h)) throw new IllegalArgumentException("value " + v[off + c] + " overflows float16, which LLM.int8 quantizes from");
+            m = Math.max(m, Math.abs(h));
+        }
+        float scale = 127f / m;
+        for (int c = 0; c < n; c++)
+            q[qOff + c] = (byte) (m == 0 ? 0 : (int) Math.rint(Float.float16ToFloat(Float.floatToFloat16(v[off + c])) * scale));
+        return m;
     }
 
     public float dequantize(long i) {

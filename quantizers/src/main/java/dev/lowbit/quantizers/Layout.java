@@ -6,8 +6,15 @@ import java.util.Locale;
 public enum Layout {
     /** What transformers + bitsandbytes write and load. */
     HF_BNB,
-    /** lowbit's self-describing form: packed data, scales, zeros, and a __metadata__ entry per tensor. */
+    /**
+     * lowbit's self-describing form: each quantized weight one U8 tensor [rows, row bytes] of its format's blocks
+     * ({@link dev.lowbit.quantizers.format.WeightFormats#lowbit}), and a __metadata__ entry "lowbit:NAME" with the
+     * scheme, block, source dtype and logical shape.
+     */
     LOWBIT;
+
+    /** Version of the lowbit layout ("lowbit.format" in __metadata__): 2 = one tensor of blocks per weight. */
+    public static final int LOWBIT_FORMAT = 2;
 
     public static Layout parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {

@@ -10,14 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
  * NF4 codes of a block with the Vector API: per lane, how many of bitsandbytes' 15 pivots the scaled value exceeds
  * (a compare and a masked add per pivot, no branches). {@link Codebook4#code} is the scalar twin.
  */
-final class Nf4Codes {
+public final class Nf4Codes {
     private Nf4Codes() {}
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
     /** codes[i] = NF4 code of clamp(v[i]·inv, −1, 1) for i < len. */
-    static void codes(float[] v, int len, float inv, int[] codes) {
+    public static void codes(float[] v, int len, float inv, int[] codes) {
         int i = 0;
         for (; i < F.loopBound(len); i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, v, i).mul(inv).max(-1f).min(1f);

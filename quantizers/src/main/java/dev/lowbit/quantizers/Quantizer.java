@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
+import dev.lowbit.quantizers.lora.LoraAdapter;
+import dev.lowbit.quantizers.lora.MergedSource;
 
 /**
  * `lowbit quantize`: a model folder in, a smaller one out, tensor by tensor from the mapped input to the writer. The
@@ -47,6 +49,12 @@ public final class Quantizer {
     }
 
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress) throws IOException {
+        return run(model, out, recipe, dryRun, zstd, progress, List.of());
+    }
+
+    /** As run(…), with LoRA adapters merged into the base on the fly (W + scale·B·A, float32) before quantizing. */
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
+                             List<LoraAdapter> loras) throws IOException {
         long start = System.nanoTime();
         ModelConfig cfg = ModelConfig.read(model);
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
@@ -65,29 +73,92 @@ public final class Quantizer {
             List<String> kept = new ArrayList<>(), keptLinear = new ArrayList<>();
             if (recipe.lmHead() && cfg.tiedEmbeddings())
                 throw new IllegalArgumentException("--lm-head: this model ties lm_head to its input embedding, which stays unquantized");
+            checkLoraBase(model, cfg, ck, loras);
             List<Tensor> tensors = new ArrayList<>(ck.tensors());
             tensors.sort(Comparator.comparing(Tensor::name));
             for (Tensor t : tensors) {
                 String why = recipe.keepReason(t);
+                MergedSource merged = MergedSource.of(t, loras, false);
                 if (why != null) {
                     kept.add(t.name());
                     if (t.rank() == 2 && !Recipe.isEmbedding(t.name()) && !t.name().startsWith("lm_head")) keptLinear.add(t.name());
-                    sources.add(kept(t, why, onDone));
+                    sources.add(merged == null ? kept(t, why, onDone)
+                            : WeightQuantizer.convert(t.name(), t.shape(), t.byteSize(), merged, t.dtype(), "kept (LoRA merged): " + why, onDone));
                 } else if (recipe.scheme().isHalf()) {
-                    sources.add(WeightQuantizer.half(t, recipe.scheme() == Scheme.FP16 ? DType.F16 : DType.BF16, onDone));
+                    DType to = recipe.scheme() == Scheme.FP16 ? DType.F16 : DType.BF16;
+                    sources.add(WeightQuantizer.convert(t.name(), t.shape(), t.byteSize(), merged != null ? merged : FloatSource.of(t), to, recipe.scheme().cliName(), onDone));
                 } else {
                     boolean conv1d = cfg.arch() == Architecture.GPT2 && CONV1D.matcher(t.name()).matches();
-                    FloatSource src = conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
+                    FloatSource src = merged != null ? MergedSource.of(t, loras, conv1d) : conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
                     sources.addAll(new WeightQuantizer(recipe, t, src, onDone).parts(metadata));
                 }
             }
-            if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", "1");
+            if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", Integer.toString(Layout.LOWBIT_FORMAT));
             if (dryRun) return plan(ck, recipe, sources, kept, start);
             OutputDir.write(out, tmp -> {
                 SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
                 OutputDir.copyOthers(model, tmp);
                 ModelConfig.write(rewriteConfig(cfg, recipe, keptLinear), tmp.resolve("config.json"));
                 if (zstd) Manifest.compress(tmp, 3);
+            });
+            return summarize(reports, ck, sources, start);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(model, e.getMessage());
+        }
+    }
+
+    /** LoRA merges go into a float base, and every tensor an adapter names must exist there. */
+    static void checkLoraBase(Path model, ModelConfig cfg, Checkpoint ck, List<LoraAdapter> loras) {
+        if (loras.isEmpty()) return;
+        if (cfg.raw().has("quantization_config"))
+            throw new FormatException(model, "is quantized: merge LoRA adapters into the float base model (merging into quantized weights "
+                    + "would add the update to rounded values and round again), then quantize");
+        for (LoraAdapter a : loras)
+            for (String target : a.targets())
+                if (!ck.has(target)) throw new FormatException(a.dir(), target, "the adapter updates this tensor, which the base model " + model + " does not have");
+    }
+
+    /**
+     * `lowbit merge`: the base with LoRA adapters merged, every floating tensor written as `dtype` (null: each
+     * tensor's own dtype), tensor by tensor from the mapped base; config.json's dtype follows `dtype`.
+     */
+    public static Result merge(Path model, Path out, List<LoraAdapter> loras, DType dtype, LongConsumer progress) throws IOException {
+        long start = System.nanoTime();
+        ModelConfig cfg = ModelConfig.read(model);
+        if (loras.isEmpty()) throw new IllegalArgumentException("no adapter to merge");
+        List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            checkLoraBase(model, cfg, ck, loras);
+            long[] done = {0};
+            java.util.function.Consumer<TensorReport> onDone = r -> {
+                reports.add(r);
+                synchronized (done) {
+                    done[0] += r.bytesIn();
+                    if (progress != null) progress.accept(done[0]);
+                }
+            };
+            List<TensorSource> sources = new ArrayList<>();
+            List<Tensor> tensors = new ArrayList<>(ck.tensors());
+            tensors.sort(Comparator.comparing(Tensor::name));
+            for (Tensor t : tensors) {
+                MergedSource merged = MergedSource.of(t, loras, false);
+                DType to = dtype != null && t.dtype().isFloating() ? dtype : t.dtype();
+                if (merged == null && to == t.dtype()) sources.add(kept(t, "unchanged", onDone));
+                else sources.add(WeightQuantizer.convert(t.name(), t.shape(), t.byteSize(), merged != null ? merged : FloatSource.of(t), to,
+                        merged != null ? "merged" : "converted", onDone));
+            }
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format", "pt");
+            OutputDir.write(out, tmp -> {
+                SafetensorsWriter.writeSharded(tmp, metadata, sources, SHARD_BYTES, false);
+                OutputDir.copyOthers(model, tmp);
+                ObjectNode c = cfg.raw().deepCopy();
+                if (dtype != null) {
+                    String dt = dtype.torchName();
+                    if (c.has("torch_dtype") || !c.has("dtype")) c.put("torch_dtype", dt);
+                    if (c.has("dtype")) c.put("dtype", dt);
+                }
+                ModelConfig.write(c, tmp.resolve("config.json"));
             });
             return summarize(reports, ck, sources, start);
         } catch (IllegalArgumentException e) {
@@ -189,7 +260,7 @@ public final class Quantizer {
             // anything else and stops with "model type `<this text>` ... does not recognize this architecture".
             c.put(ModelConfig.LOWBIT_MODEL_TYPE_KEY, cfg.raw().path("model_type").asText());
             c.put("model_type", ModelConfig.LOWBIT_MODEL_TYPE);
-            q.put("quant_method", "lowbit").put("format", 1).put("scheme", r.scheme().cliName())
+            q.put("quant_method", "lowbit").put("format", Layout.LOWBIT_FORMAT).put("scheme", r.scheme().cliName())
                     .put("block", r.block()).put("double_quant", r.doubleQuant());
         }
         return c;

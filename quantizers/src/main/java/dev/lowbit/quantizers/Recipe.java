@@ -1,6 +1,8 @@
 package dev.lowbit.quantizers;
 
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -20,6 +22,8 @@ public record Recipe(Scheme scheme, Layout layout, int block, boolean doubleQuan
             throw new IllegalArgumentException("scheme " + scheme.cliName() + " has no hf-bnb layout (use --layout lowbit)");
         if (doubleQuant && scheme != Scheme.NF4 && scheme != Scheme.FP4)
             throw new IllegalArgumentException("--double-quant applies to nf4 and fp4 only");
+        if (doubleQuant && layout == Layout.LOWBIT)
+            throw new IllegalArgumentException("--double-quant is bitsandbytes' (QLoRA) form: use --layout hf-bnb");
         if (scheme == Scheme.NF4 || scheme == Scheme.FP4) Blocks.checkBlock(block);
     }
 
@@ -37,10 +41,16 @@ public record Recipe(Scheme scheme, Layout layout, int block, boolean doubleQuan
         if (t.rank() != 2) return t.rank() + "-D";
         if (isEmbedding(n)) return "embedding";
         if (n.startsWith("lm_head") && !lmHead) return "lm_head (use --lm-head)";
-        if (scheme == Scheme.INT4 || scheme == Scheme.INT4_ASYM) {
-            if (t.shape()[1] % block != 0) return "rows of " + t.shape()[1] + " not a multiple of group " + block;
+        if (layout == Layout.LOWBIT) {
+            WeightFormat f = format(t.shape());
+            if (t.shape()[1] % f.blockSize() != 0) return "rows of " + t.shape()[1] + " not a multiple of " + f.name() + "'s block " + f.blockSize();
         }
         return null;
+    }
+
+    /** The lowbit-layout weight format of this recipe for a 2-D weight of this logical shape. */
+    public WeightFormat format(long[] shape) {
+        return WeightFormats.lowbit(scheme.cliName(), block, Math.toIntExact(shape[shape.length - 1]));
     }
 
     private static boolean matches(List<String> globs, String name) {

@@ -4,6 +4,7 @@ import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.TensorSource;
+import dev.lowbit.quantizers.format.WeightFormat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -37,12 +38,11 @@ public final class WeightQuantizer {
 
     private synchronized Object result() {
         if (result == null) {
-            result = switch (r.scheme()) {
+            if (r.layout() == Layout.LOWBIT) result = BlockQuantizer.quantize(src, r.format(src.shape()), t.name());
+            else result = switch (r.scheme()) {
                 case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name());
                 case INT8 -> Int8Row.quantize(src, t.name());
-                case INT8_BLOCK -> Int8Block.quantize(src, t.name());
-                case INT4, INT4_ASYM -> Int4Group.quantize(src, r.block(), r.scheme() == Scheme.INT4_ASYM, t.name());
-                default -> throw new IllegalStateException(r.scheme() + " is not a block scheme");
+                default -> throw new IllegalStateException(r.scheme() + " has no hf-bnb layout");
             };
         }
         return result;
@@ -59,8 +59,7 @@ public final class WeightQuantizer {
         return switch (q) {
             case FourBit f -> f.error();
             case Int8Row i -> i.error();
-            case Int8Block i -> i.error();
-            case Int4Group i -> i.error();
+            case BlockQuantizer b -> b.error();
             default -> null;
         };
     }
@@ -71,59 +70,35 @@ public final class WeightQuantizer {
         long n = src.numel();
         long[] shape = src.shape();
         List<TensorSource> p = new ArrayList<>();
-        switch (r.scheme()) {
-            case NF4, FP4 -> fourBitParts(w, n, shape, p, metadata);
-            case INT8 -> {
-                String base = w.endsWith(".weight") ? w.substring(0, w.length() - 7) : w;
-                boolean bnb = r.layout() == Layout.HF_BNB;
-                p.add(part(bnb ? w : w + ".q8", DType.I8, shape, q -> ((Int8Row) q).q()));
-                p.add(part(bnb ? base + ".SCB" : w + ".scale", DType.F32, new long[] {shape[0]}, q -> Parts.of(((Int8Row) q).scb())));
-                if (bnb) p.add(constant(base + ".weight_format", DType.U8, new long[0], new byte[] {0}));
-                else metadata.put("lowbit:" + w, describe(shape, 0, false));
-            }
-            case INT8_BLOCK -> {
-                p.add(part(w + ".q8", DType.I8, new long[] {n}, q -> ((Int8Block) q).q()));
-                p.add(part(w + ".scale", DType.F16, new long[] {(n + 31) / 32}, q -> Parts.of(((Int8Block) q).scales())));
-                metadata.put("lowbit:" + w, describe(shape, Int8Block.BLOCK, false));
-            }
-            case INT4, INT4_ASYM -> {
-                long groups = n / r.block();
-                p.add(part(w + ".q4", DType.U8, new long[] {n / 2}, q -> ((Int4Group) q).packed()));
-                p.add(part(w + ".scale", DType.F16, new long[] {groups}, q -> Parts.of(((Int4Group) q).scales())));
-                if (r.scheme() == Scheme.INT4_ASYM) p.add(part(w + ".zero", DType.U8, new long[] {groups}, q -> ((Int4Group) q).zeros()));
-                metadata.put("lowbit:" + w, describe(shape, r.block(), false));
-            }
-            default -> throw new IllegalStateException();
-        }
+        if (r.layout() == Layout.LOWBIT) {
+            WeightFormat f = r.format(shape);
+            p.add(part(w, DType.U8, new long[] {shape[0], f.rowBytes(n / shape[0])}, q -> ((BlockQuantizer) q).data()));
+            metadata.put("lowbit:" + w, describe(shape, f.blockSize()));
+        } else if (r.scheme() == Scheme.INT8) {
+            String base = w.endsWith(".weight") ? w.substring(0, w.length() - 7) : w;
+            p.add(part(w, DType.I8, shape, q -> ((Int8Row) q).q()));
+            p.add(part(base + ".SCB", DType.F32, new long[] {shape[0]}, q -> Parts.of(((Int8Row) q).scb())));
+            p.add(constant(base + ".weight_format", DType.U8, new long[0], new byte[] {0}));
+        } else fourBitParts(w, n, shape, p);
         pending = p.size();
         outBytes = p.stream().mapToLong(TensorSource::byteSize).sum();
         return p;
     }
 
-    private void fourBitParts(String w, long n, long[] shape, List<TensorSource> p, Map<String, String> metadata) {
+    private void fourBitParts(String w, long n, long[] shape, List<TensorSource> p) {
         long blocks = (n + r.block() - 1) / r.block(), nested = (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK;
         boolean dq = r.doubleQuant();
         Codebook4 cb = r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4;
-        if (r.layout() == Layout.HF_BNB) {
-            p.add(part(w, DType.U8, new long[] {(n + 1) / 2, 1}, q -> ((FourBit) q).packed()));
-            if (dq) p.add(part(w + ".absmax", DType.U8, new long[] {blocks}, q -> ((FourBit) q).nested().codes()));
-            else p.add(part(w + ".absmax", DType.F32, new long[] {blocks}, q -> Parts.of(((FourBit) q).absmax())));
-            p.add(constant(w + ".quant_map", DType.F32, new long[] {16}, Parts.of(cb.table())));
-            if (dq) {
-                p.add(part(w + ".nested_absmax", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
-                p.add(constant(w + ".nested_quant_map", DType.F32, new long[] {256}, Parts.of(DynamicMap.signed())));
-            }
-            byte[] state = Parts.of(quantState(cb, shape, dq ? DoubleQuant.of(absmaxOnly()).offset() : 0));
-            p.add(constant(w + ".quant_state.bitsandbytes__" + cb.bnbName(), DType.U8, new long[] {state.length}, state));
-        } else {
-            p.add(part(w + ".q4", DType.U8, new long[] {(n + 1) / 2}, q -> ((FourBit) q).packed()));
-            if (dq) {
-                p.add(part(w + ".absmax.q8", DType.U8, new long[] {blocks}, q -> ((FourBit) q).nested().codes()));
-                p.add(part(w + ".absmax.nested", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
-                p.add(part(w + ".absmax.offset", DType.F32, new long[] {1}, q -> Parts.of(new float[] {((FourBit) q).nested().offset()})));
-            } else p.add(part(w + ".absmax", DType.F32, new long[] {blocks}, q -> Parts.of(((FourBit) q).absmax())));
-            metadata.put("lowbit:" + w, describe(shape, r.block(), dq));
+        p.add(part(w, DType.U8, new long[] {(n + 1) / 2, 1}, q -> ((FourBit) q).packed()));
+        if (dq) p.add(part(w + ".absmax", DType.U8, new long[] {blocks}, q -> ((FourBit) q).nested().codes()));
+        else p.add(part(w + ".absmax", DType.F32, new long[] {blocks}, q -> Parts.of(((FourBit) q).absmax())));
+        p.add(constant(w + ".quant_map", DType.F32, new long[] {16}, Parts.of(cb.table())));
+        if (dq) {
+            p.add(part(w + ".nested_absmax", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
+            p.add(constant(w + ".nested_quant_map", DType.F32, new long[] {256}, Parts.of(DynamicMap.signed())));
         }
+        byte[] state = Parts.of(quantState(cb, shape, dq ? DoubleQuant.of(absmaxOnly()).offset() : 0));
+        p.add(constant(w + ".quant_state.bitsandbytes__" + cb.bnbName(), DType.U8, new long[] {state.length}, state));
     }
 
     /** The per-block absmax alone (one cheap pass), for the double-quant offset the quant_state header must hold. */
@@ -153,11 +128,11 @@ public final class WeightQuantizer {
         return s.append("}").toString();
     }
 
-    private String describe(long[] shape, int block, boolean dq) {
+    /** The lowbit layout's __metadata__ entry of a weight: its format (scheme and block), source dtype and logical shape. */
+    private String describe(long[] shape, int block) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("scheme", r.scheme().cliName());
         m.put("block", block);
-        m.put("double_quant", dq);
         m.put("dtype", t.dtype().name());
         m.put("shape", shape);
         try {
@@ -190,29 +165,39 @@ public final class WeightQuantizer {
 
     /** FP16/BF16: converted chunk by chunk while writing (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
     public static TensorSource half(Tensor t, DType to, Consumer<TensorReport> report) {
+        return convert(t.name(), t.shape(), t.byteSize(), FloatSource.of(t), to, to == DType.F16 ? "fp16" : "bf16", report);
+    }
+
+    /** Any float source written as F32, F16 or BF16, chunk by chunk (RNE, NaN and ±Inf kept, FP16 overflow to Inf). */
+    public static TensorSource convert(String name, long[] shape, long bytesIn, FloatSource src, DType to, String action, Consumer<TensorReport> report) {
+        if (to != DType.F32 && to != DType.F16 && to != DType.BF16) throw new IllegalArgumentException("cannot write " + to + " from floats");
         return new TensorSource() {
-            public String name() { return t.name(); }
+            public String name() { return name; }
             public DType dtype() { return to; }
-            public long[] shape() { return t.shape(); }
+            public long[] shape() { return shape; }
 
             public void writeTo(OutputStream out) throws IOException {
                 QuantError.Acc err = new QuantError.Acc();
                 float[] v = new float[1 << 14];
-                ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                long n = t.numel();
+                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                long n = src.numel();
                 for (long start = 0; start < n; start += v.length) {
                     int len = (int) Math.min(v.length, n - start);
                     float[] chunk = len == v.length ? v : Arrays.copyOf(v, len);
-                    t.readFloats(start, chunk);
+                    src.read(start, chunk);
                     b.clear();
                     for (float x : chunk) {
+                        if (to == DType.F32) {
+                            b.putFloat(x);
+                            continue;
+                        }
                         short h = to == DType.F16 ? FloatBits.floatToF16(x) : FloatBits.floatToBf16(x);
                         b.putShort(h);
                         if (Float.isFinite(x)) err.add(x, to == DType.F16 ? FloatBits.f16ToFloat(h) : FloatBits.bf16ToFloat(h));
                     }
-                    out.write(b.array(), 0, 2 * len);
+                    out.write(b.array(), 0, to.size() * len);
                 }
-                report.accept(new TensorReport(t.name(), to == DType.F16 ? "fp16" : "bf16", t.shape(), t.byteSize(), byteSize(), err.result()));
+                report.accept(new TensorReport(name, action, shape, bytesIn, byteSize(), to == DType.F32 ? null : err.result()));
             }
         };
     }

@@ -1,5 +1,6 @@
 package dev.lowbit.quantizers;
 
+import dev.lowbit.quantizers.format.WeightFormats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -155,10 +156,12 @@ class GoldenTest {
         x[0] = 127f;
         x[1] = 2.5f;
         x[2] = -2.5f;
-        Int8Block q = Int8Block.quantize(new ArraySource(x), "t");
-        assertEquals(127, q.q()[0]);
-        assertEquals(3, q.q()[1]);
-        assertEquals(-3, q.q()[2]);
+        byte[] q = BlockQuantizer.quantize(new ArraySource(x, new long[] {1, 32}), WeightFormats.lowbit("int8-block", 32, 32), "t").data();
+        assertEquals(34, q.length, "Q8_0 block: f16 scale + 32 codes");
+        assertEquals(0x3c00, (q[0] & 0xff) | (q[1] & 0xff) << 8, "d = 1.0 in f16");
+        assertEquals(127, q[2]);
+        assertEquals(3, q[3]);
+        assertEquals(-3, q[4]);
     }
 
     /** Symmetric group of 32: absmax 7 → scale 1, q = x + 8; asymmetric [0, 15] → scale 1, zero 0. */
@@ -168,14 +171,18 @@ class GoldenTest {
         x[0] = 7f;
         x[1] = -7f;
         x[2] = 3f;
-        Int4Group s = Int4Group.quantize(new ArraySource(x, new long[] {1, 32}), 32, false, "t");
-        assertEquals((byte) (15 | 1 << 4), s.packed()[0]);
-        assertEquals((byte) (11 | 8 << 4), s.packed()[1]);
-        for (int i = 0; i < 32; i++) assertEquals(x[i], s.dequantize(i), 1e-6);
+        BlockQuantizer s = BlockQuantizer.quantize(new ArraySource(x, new long[] {1, 32}), WeightFormats.lowbit("int4", 32, 32), "t");
+        assertEquals(18, s.data().length, "f16 scale + 16 bytes of codes");
+        assertEquals(0x3c00, (s.data()[0] & 0xff) | (s.data()[1] & 0xff) << 8, "scale 1.0 in f16");
+        assertEquals((byte) (15 | 1 << 4), s.data()[2]);
+        assertEquals((byte) (11 | 8 << 4), s.data()[3]);
+        assertEquals(0, s.error().maxAbs(), 1e-6);
         float[] y = new float[32];
         for (int i = 0; i < 32; i++) y[i] = i % 16;
-        Int4Group a = Int4Group.quantize(new ArraySource(y, new long[] {1, 32}), 32, true, "t");
-        assertEquals(0, a.zeros()[0]);
-        for (int i = 0; i < 32; i++) assertEquals(y[i], a.dequantize(i), 1e-6);
+        BlockQuantizer a = BlockQuantizer.quantize(new ArraySource(y, new long[] {1, 32}), WeightFormats.lowbit("int4-asym", 32, 32), "t");
+        assertEquals(19, a.data().length, "f16 scale + u8 zero + 16 bytes of codes");
+        assertEquals(0, a.data()[2], "zero point");
+        assertEquals((byte) (0 | 1 << 4), a.data()[3], "codes 0 and 1, the first in the low nibble");
+        assertEquals(0, a.error().maxAbs(), 1e-6);
     }
 }

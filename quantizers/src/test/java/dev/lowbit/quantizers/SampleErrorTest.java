@@ -71,13 +71,12 @@ class SampleErrorTest {
                 Int8Row q = Int8Row.quantize(src, t.name());
                 for (int i = 0; i < x.length; i++) acc.add(x[i], q.dequantize(i));
             }
-            case "int8-block" -> {
-                Int8Block q = Int8Block.quantize(src, t.name());
-                for (int i = 0; i < x.length; i++) acc.add(x[i], q.dequantize(i));
-            }
-            case "int4", "int4-asym" -> {
-                Int4Group q = Int4Group.quantize(src, 64, scheme.equals("int4-asym"), t.name());
-                for (int i = 0; i < x.length; i++) acc.add(x[i], q.dequantize(i));
+            case "int8-block", "int4", "int4-asym" -> {
+                var f = dev.lowbit.quantizers.format.WeightFormats.lowbit(scheme, 64, (int) src.shape()[1]);
+                BlockQuantizer q = BlockQuantizer.quantize(src, f, t.name());
+                float[] y = new float[x.length];
+                f.dequantize(java.lang.foreign.MemorySegment.ofArray(q.data()), 0, x.length, y, 0);
+                for (int i = 0; i < x.length; i++) acc.add(x[i], y[i]);
             }
             default -> {
                 float[] y = FourBit.quantize(src, scheme.equals("fp4") ? Codebook4.FP4 : Codebook4.NF4, 64, scheme.equals("nf4+dq"), t.name()).dequantizeAll();

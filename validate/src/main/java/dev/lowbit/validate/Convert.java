@@ -1,6 +1,8 @@
 package dev.lowbit.validate;
 
+import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.quantizers.lora.LoraAdapter;
 import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
@@ -23,12 +25,27 @@ public final class Convert {
 
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
+        return run(model, out, rewrite, recipe, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of());
+    }
+
+    /**
+     * With LoRA adapters: the base is first merged (float32, in the staging folder) and that merged model is both
+     * what gets quantized and what the artifact is validated against.
+     */
+    public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
+                             Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
+                             java.util.List<LoraAdapter> loras) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
         try {
             Path source = model;
+            if (!loras.isEmpty()) {
+                source = staging.resolve("merged");
+                Quantizer.merge(model, source, loras, DType.F32, null);
+                model = source;
+            }
             if (rewrite != null) {
                 source = staging.resolve("rewritten");
                 Rewriter.run(model, source, rewrite);

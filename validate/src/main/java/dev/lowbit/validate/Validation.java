@@ -76,11 +76,23 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return Markdown.of(drift, tensors, base, candidate) + (passed() ? "\ngates: pass\n" : "\ngates failed: " + String.join("; ", failed) + "\n");
     }
 
+    /** The base's tokenizer (tokenizer.json in its folder, or a .gguf file's metadata), or null when it has none. */
+    private static Tokenizer tokenizerOf(Path base) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(base) && Files.isRegularFile(base)) {
+            try {
+                return Tokenizer.load(base);
+            } catch (dev.lowbit.formats.FormatException e) {
+                return null;
+            }
+        }
+        Path tokenizer = base.resolve("tokenizer.json");
+        return Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null;
+    }
+
     /** report.json, report.md, report.html and tokens.arrow (each through a temp file). */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path tokenizer = Path.of(base).resolve("tokenizer.json");
-        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, Files.isRegularFile(tokenizer) ? Tokenizer.load(tokenizer) : null);
+        TokensArrow.write(dir.resolve("tokens.arrow"), tokens, tokenizerOf(Path.of(base)));
         String j = json(), md = markdown(), html = Html.of(this);
         AtomicFiles.write(dir.resolve("report.json"), o -> o.write(j.getBytes(StandardCharsets.UTF_8)));
         AtomicFiles.write(dir.resolve("report.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));

@@ -10,7 +10,7 @@ record ModelWeights(ModelConfig cfg, Weights embed, Weights positions, float[] e
                     Layer[] layers, float[] finalNorm, float[] finalNormBias, Weights lmHead) {
 
     static ModelWeights bind(ModelConfig c, Checkpoint ck) {
-        WeightsLoader w = new WeightsLoader(ck);
+        WeightsLoader w = new WeightsLoader(ck, c.raw());
         return switch (c.arch()) {
             case GPT2 -> gpt2(c, w);
             case BLOOM -> bloom(c, w);

@@ -6,13 +6,16 @@ import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.kernels.BlockWeights;
 import dev.lowbit.kernels.FourBitWeights;
-import dev.lowbit.kernels.Int4Weights;
-import dev.lowbit.kernels.Int8BlockWeights;
+import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.kernels.Int8RowWeights;
 import dev.lowbit.kernels.Weights;
 import dev.lowbit.quantizers.Codebook4;
 import dev.lowbit.quantizers.DoubleQuant;
+import dev.lowbit.quantizers.Layout;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -24,9 +27,28 @@ final class QuantizedWeights {
     private final Checkpoint ck;
     private final Map<String, String> metadata;
 
+    /** Config key choosing how an hf-bnb int8 folder runs: "bitsandbytes" (default) or "weights". */
+    public static final String INT8_RUNTIME_KEY = "lowbit_int8_runtime";
+    private final float int8Threshold;
+
     QuantizedWeights(Checkpoint ck) {
+        this(ck, null);
+    }
+
+    /**
+     * With a config: an hf-bnb LLM.int8 folder (load_in_8bit) runs as bitsandbytes runs it, activations quantized
+     * with outlier columns kept in float ({@link Int8LtWeights}, threshold llm_int8_threshold), unless the config key
+     * lowbit_int8_runtime is "weights" (then only the weights are int8, activations stay float32).
+     */
+    QuantizedWeights(Checkpoint ck, JsonNode config) {
         this.ck = ck;
         this.metadata = ck.metadata();
+        JsonNode q = config == null ? null : config.get("quantization_config");
+        String runtime = config == null ? "weights" : config.path(INT8_RUNTIME_KEY).asText("bitsandbytes");
+        if (!runtime.equals("weights") && !runtime.equals("bitsandbytes"))
+            throw new FormatException(ck.dir(), INT8_RUNTIME_KEY + " must be bitsandbytes or weights, not '" + runtime + "'");
+        boolean lt = q != null && q.path("load_in_8bit").asBoolean(false) && runtime.equals("bitsandbytes");
+        this.int8Threshold = lt ? (float) q.path("llm_int8_threshold").asDouble(6.0) : -1;
     }
 
     /** The quantized weight called name, or null when it is stored plain. */
@@ -41,7 +63,8 @@ final class QuantizedWeights {
             String base = name.endsWith(".weight") ? name.substring(0, name.length() - 7) : name;
             if (ck.has(base + ".SCB") && ck.has(name) && ck.tensor(name).dtype() == DType.I8) {
                 check(name, new long[] {rows, cols}, ck.tensor(name).shape());
-                return new Int8RowWeights(ck.tensor(name).data(), ck.tensor(base + ".SCB").toFloatArray(), rows, cols);
+                Int8RowWeights w = new Int8RowWeights(ck.tensor(name).data(), ck.tensor(base + ".SCB").toFloatArray(), rows, cols);
+                return int8Threshold > 0 ? new Int8LtWeights(w, int8Threshold) : w;
             }
             return null;
         } catch (IOException e) {
@@ -50,23 +73,17 @@ final class QuantizedWeights {
     }
 
     private Weights lowbit(String w, JsonNode d, int rows, int cols) {
+        String version = metadata.get("lowbit.format");
+        if (!Integer.toString(Layout.LOWBIT_FORMAT).equals(version))
+            throw new FormatException(ck.dir(), w, "lowbit layout format " + version + " is not " + Layout.LOWBIT_FORMAT + " (written by an older lowbit): quantize the model again");
         check(w, new long[] {rows, cols}, JSON.convertValue(d.get("shape"), long[].class));
-        int block = d.path("block").asInt();
-        return switch (d.path("scheme").asText()) {
-            case "nf4", "fp4" -> {
-                Codebook4 cb = d.path("scheme").asText().equals("nf4") ? Codebook4.NF4 : Codebook4.FP4;
-                float[] absmax = d.path("double_quant").asBoolean()
-                        ? new DoubleQuant(bytes(ck.tensor(w + ".absmax.q8")), ck.tensor(w + ".absmax.nested").toFloatArray(),
-                                ck.tensor(w + ".absmax.offset").toFloatArray()[0]).absmax()
-                        : ck.tensor(w + ".absmax").toFloatArray();
-                yield new FourBitWeights(ck.tensor(w + ".q4").data(), absmax, cb, block, rows, cols);
-            }
-            case "int8" -> new Int8RowWeights(ck.tensor(w + ".q8").data(), ck.tensor(w + ".scale").toFloatArray(), rows, cols);
-            case "int8-block" -> new Int8BlockWeights(ck.tensor(w + ".q8").data(), ck.tensor(w + ".scale").data(), rows, cols);
-            case "int4", "int4-asym" -> new Int4Weights(ck.tensor(w + ".q4").data(), ck.tensor(w + ".scale").data(),
-                    ck.has(w + ".zero") ? ck.tensor(w + ".zero").data() : null, block, rows, cols);
-            default -> throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
-        };
+        WeightFormat f = WeightFormats.lowbit(d.path("scheme").asText(), d.path("block").asInt(), cols);
+        if (f == null) throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
+        try {
+            return new BlockWeights(ck.tensor(w).data(), f, rows, cols);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(ck.dir(), w, e.getMessage());
+        }
     }
 
     private Weights bnbFourBit(String w, Codebook4 cb, JsonNode state, int rows, int cols) {

@@ -18,6 +18,7 @@ public final class TensorDiff {
     public record Row(String name, String format, QuantError error) {}
 
     public static List<Row> compare(Path base, Path candidate) {
+        if (isGguf(base) || isGguf(candidate)) return compareBound(base, candidate);
         ModelConfig cfg = ModelConfig.read(base);
         List<Row> rows = new ArrayList<>();
         try (Checkpoint b = Checkpoint.open(base); Checkpoint c = Checkpoint.open(candidate)) {
@@ -32,6 +33,43 @@ public final class TensorDiff {
             }
         }
         return rows;
+    }
+
+    private static boolean isGguf(Path p) {
+        return dev.lowbit.formats.gguf.GgufFile.isGguf(p) && java.nio.file.Files.isRegularFile(p);
+    }
+
+    /**
+     * Models stored differently (a GGUF file on either side): the tensors each runs with, as bound by the engine, under
+     * transformers names and layouts; the format is the candidate's (its GGUF type for GGUF weights).
+     */
+    static List<Row> compareBound(Path base, Path candidate) {
+        List<Row> rows = new ArrayList<>();
+        try (Transformer b = Transformer.open(base); Transformer c = Transformer.open(candidate)) {
+            java.util.Map<String, Object> bt = b.boundTensors(), ct = c.boundTensors();
+            for (var e : bt.entrySet()) {
+                Object x = e.getValue(), y = ct.get(e.getKey());
+                if (x instanceof Weights wx && y instanceof Weights wy && wx.rows() == wy.rows() && wx.cols() == wy.cols())
+                    rows.add(new Row(e.getKey(), wy.format().toLowerCase(java.util.Locale.ROOT), matrices(wx, wy)));
+                else if (x instanceof float[] vx && y instanceof float[] vy && vx.length == vy.length) {
+                    QuantError.Acc acc = new QuantError.Acc();
+                    for (int i = 0; i < vx.length; i++) acc.add(vx[i], vy[i]);
+                    rows.add(new Row(e.getKey(), "f32", acc.result()));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static QuantError matrices(Weights a, Weights b) {
+        QuantError.Acc acc = new QuantError.Acc();
+        float[] ra = new float[a.cols()], rb = new float[b.cols()];
+        for (int r = 0; r < a.rows(); r++) {
+            a.decodeRows(r, 1, ra);
+            b.decodeRows(r, 1, rb);
+            for (int i = 0; i < ra.length; i++) acc.add(ra[i], rb[i]);
+        }
+        return acc.result();
     }
 
     private static QuantError quantized(Tensor t, Weights w, boolean transposed) {

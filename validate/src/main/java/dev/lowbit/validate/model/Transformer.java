@@ -4,6 +4,7 @@ import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.kernels.ArrayWeights;
+import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.VectorOps;
@@ -15,7 +16,7 @@ import java.nio.file.Path;
  * so the matrix multiplies see batch·n rows; runs from the mapped weights: GPT-2, BLOOM, Llama/Mistral and Qwen2.
  */
 public final class Transformer implements AutoCloseable {
-    private final Checkpoint checkpoint;
+    private final Runnable closer;
     private final ModelWeights w;
     private final ModelConfig c;
     private final VectorOps ops = Kernels.ops();
@@ -23,29 +24,38 @@ public final class Transformer implements AutoCloseable {
     private final RopeTables rope;
     private final boolean interleaved;
     private final float[] slopes;
+    /** Tokens per sequence of the forward pass under way (LLM.int8 finds outlier columns per sequence). */
+    private int seqLen;
 
     /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
-    public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY;
+    public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY,
+            INT8_RUNTIME_KEY = QuantizedWeights.INT8_RUNTIME_KEY;
 
     private Transformer(Checkpoint checkpoint, ModelConfig c) {
-        this.checkpoint = checkpoint;
+        this(c, ModelWeights.bind(c, checkpoint), checkpoint::close, checkpoint.dir().resolve("config.json"));
+    }
+
+    /** The engine over bound weights; closer releases what they map, configFile names the config in errors. */
+    Transformer(ModelConfig c, ModelWeights w, Runnable closer, Path configFile) {
+        this.closer = closer;
         this.c = c;
-        this.w = ModelWeights.bind(c, checkpoint);
+        this.w = w;
         this.rope = c.arch().usesRope() ? new RopeTables(c) : null;
         String layout = c.raw().path(ROPE_LAYOUT_KEY).asText("half");
         if (!layout.equals("half") && !layout.equals("interleaved"))
-            throw new dev.lowbit.formats.FormatException(checkpoint.dir().resolve("config.json"), ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
+            throw new dev.lowbit.formats.FormatException(configFile, ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
         this.interleaved = layout.equals("interleaved");
         this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads(), c.raw().path(ALIBI_SCALE_KEY).asDouble(1.0)) : null;
     }
 
-    /** Opens a model folder: config.json and its safetensors (closed with this object). */
+    /** Opens a model folder (config.json and its safetensors) or a .gguf file; closed with this object. */
     public static Transformer open(Path dir) {
         return open(dir, java.util.Map.of());
     }
 
     /** As open(dir), with config.json keys overridden for this run (e.g. the ALiBi slope scale given on the command line). */
     public static Transformer open(Path dir, java.util.Map<String, Object> overrides) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(dir) && java.nio.file.Files.isRegularFile(dir)) return GgufModel.open(dir, overrides);
         ModelConfig read = ModelConfig.read(dir);
         var raw = read.raw().deepCopy();
         overrides.forEach((k, v) -> raw.set(k, SHARED_JSON.valueToTree(v)));
@@ -63,6 +73,11 @@ public final class Transformer implements AutoCloseable {
         return c;
     }
 
+    /** The bound tensors under transformers names and layouts (for tensor-by-tensor comparison). */
+    java.util.Map<String, Object> boundTensors() {
+        return BoundTensors.of(c, w, interleaved);
+    }
+
     /** Logits [n × vocab] for tokens[off, off+n). */
     public float[] forward(int[] tokens, int off, int n) {
         return forward(tokens, off, n, 1);
@@ -71,6 +86,7 @@ public final class Transformer implements AutoCloseable {
     /** Logits [batch·n × vocab] for `batch` consecutive sequences of n tokens starting at tokens[off]. */
     public float[] forward(int[] tokens, int off, int n, int batch) {
         int d = c.hidden(), rows = n * batch;
+        seqLen = n;
         if (w.positions() != null && n > c.maxPositions())
             throw new IllegalArgumentException("context " + n + " exceeds the model's " + c.maxPositions() + " learned positions");
         float[] h = new float[rows * d], x = new float[rows * d], row = new float[d];
@@ -112,7 +128,8 @@ public final class Transformer implements AutoCloseable {
 
     private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
         float[] out = new float[n * wt.rows()];
-        Kernels.matmul(wt, in, n, out, bias);
+        if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
+        else Kernels.matmul(wt, in, n, out, bias);
         return out;
     }
 
@@ -152,9 +169,8 @@ public final class Transformer implements AutoCloseable {
         int group = H / KV;
         Kernels.parallel(batch * KV, job -> {
             int t0 = (job / KV) * n, kvh = job % KV;
-            ArrayWeights keys = new ArrayWeights(gather(k, t0, n, KV, kvh, false), n, hd);
-            ArrayWeights valuesT = new ArrayWeights(gather(v, t0, n, KV, kvh, true), hd, n);
-            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, valuesT, out, n);
+            float[] keys = gather(k, t0, n, KV, kvh), values = gather(v, t0, n, KV, kvh);
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, values, out, n);
         });
         return out;
     }
@@ -164,31 +180,39 @@ public final class Transformer implements AutoCloseable {
         else ops.rope(x, off, half, cs[0], cs[1], pos);
     }
 
-    /** One head of one sequence: scores = Q·Kᵀ as a matrix multiply, causal softmax per row, then P·V into out. */
-    private void attendHead(float[] q, int t0, int h, ArrayWeights keys, ArrayWeights valuesT, float[] out, int n) {
+    /** Query rows per tile of causal attention: the score tile is QUERY_TILE × (keys up to the tile's last row). */
+    static final int QUERY_TILE = 64;
+
+    /**
+     * One head of one sequence, causal, a tile of query rows at a time: scores of the tile against the keys up to its
+     * last row (Q·Kᵀ as a matrix multiply; the masked upper triangle is computed only inside the diagonal tile), softmax
+     * per row over its visible keys, then P·V row by row. Memory is O(QUERY_TILE · n) per head, not O(n²).
+     */
+    private void attendHead(float[] q, int t0, int h, float[] keys, float[] values, float[] out, int n) {
         int hd = c.headDim(), H = c.heads();
         float scale = (float) (1 / Math.sqrt(hd));
-        float[] scores = matmul(keys, gather(q, t0, n, H, h, false), n, null);
-        for (int i = 0; i < n; i++) {
-            int row = i * n;
-            for (int j = 0; j <= i; j++) scores[row + j] *= scale;
-            if (slopes != null) ops.alibi(scores, row, i + 1, slopes[h]);
-            ops.softmax(scores, row, i + 1);
-            java.util.Arrays.fill(scores, row + i + 1, row + n, 0f);
+        float[] tileQ = new float[QUERY_TILE * hd], scores = new float[QUERY_TILE * n], o = new float[hd];
+        for (int i0 = 0; i0 < n; i0 += QUERY_TILE) {
+            int tq = Math.min(QUERY_TILE, n - i0), visible = i0 + tq;
+            for (int i = 0; i < tq; i++) System.arraycopy(q, ((t0 + i0 + i) * H + h) * hd, tileQ, i * hd, hd);
+            Kernels.matmul(ops, new ArrayWeights(keys, visible, hd), tileQ, tq, scores, null);
+            for (int i = 0; i < tq; i++) {
+                int row = i * visible, len = i0 + i + 1;
+                for (int j = 0; j < len; j++) scores[row + j] *= scale;
+                if (slopes != null) ops.alibi(scores, row, len, slopes[h]);
+                ops.softmax(scores, row, len);
+                java.util.Arrays.fill(o, 0f);
+                for (int j = 0; j < len; j++) ops.axpy(scores[row + j], values, j * hd, o, 0, hd);
+                System.arraycopy(o, 0, out, ((t0 + i0 + i) * H + h) * hd, hd);
+            }
         }
-        float[] o = matmul(valuesT, scores, n, null);
-        for (int t = 0; t < n; t++) System.arraycopy(o, t * hd, out, ((t0 + t) * H + h) * hd, hd);
     }
 
-    /** Head h of rows [t0, t0+n) of x [rows × heads × headDim], as [n × headDim] or transposed to [headDim × n]. */
-    private float[] gather(float[] x, int t0, int n, int heads, int h, boolean transpose) {
+    /** Head h of rows [t0, t0+n) of x [rows × heads × headDim], as [n × headDim]. */
+    private float[] gather(float[] x, int t0, int n, int heads, int h) {
         int hd = c.headDim();
         float[] g = new float[n * hd];
-        for (int t = 0; t < n; t++) {
-            int src = ((t0 + t) * heads + h) * hd;
-            if (transpose) for (int e = 0; e < hd; e++) g[e * n + t] = x[src + e];
-            else System.arraycopy(x, src, g, t * hd, hd);
-        }
+        for (int t = 0; t < n; t++) System.arraycopy(x, ((t0 + t) * heads + h) * hd, g, t * hd, hd);
         return g;
     }
 
@@ -213,6 +237,6 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-        checkpoint.close();
+        closer.run();
     }
 }

@@ -15,9 +15,9 @@ final class WeightsLoader {
 
     private final QuantizedWeights quantized;
 
-    WeightsLoader(Checkpoint ck) {
+    WeightsLoader(Checkpoint ck, com.fasterxml.jackson.databind.JsonNode config) {
         this.ck = ck;
-        this.quantized = new QuantizedWeights(ck);
+        this.quantized = new QuantizedWeights(ck, config);
     }
 
     boolean has(String name) {

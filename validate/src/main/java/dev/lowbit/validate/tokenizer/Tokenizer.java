@@ -120,13 +120,28 @@ public final class Tokenizer {
         return s.length() > 60 ? s.substring(0, 60) + "..." : s;
     }
 
+    /** From a model folder, its tokenizer.json, or a .gguf file (its tokenizer metadata). */
     public static Tokenizer load(Path modelDir) {
+        if (dev.lowbit.formats.gguf.GgufFile.isGguf(modelDir) && Files.isRegularFile(modelDir)) {
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                return of(modelDir, GgufTokenizer.json(dev.lowbit.formats.gguf.GgufFile.open(modelDir, arena)));
+            }
+        }
         Path file = Files.isDirectory(modelDir) ? modelDir.resolve("tokenizer.json") : modelDir;
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing tokenizer.json");
         try {
             return new Tokenizer(file, new ObjectMapper().readTree(file.toFile()));
         } catch (IOException e) {
             throw new FormatException(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /** From a parsed tokenizer.json (file names it in errors). */
+    public static Tokenizer of(Path file, JsonNode root) {
+        try {
+            return new Tokenizer(file, root);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file, "tokenizer: " + e.getMessage());
         }
     }
 

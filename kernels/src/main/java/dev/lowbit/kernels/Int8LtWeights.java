@@ -1,0 +1,68 @@
+package dev.lowbit.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An LLM.int8 weight run the way bitsandbytes runs it at inference (MatMul8bitLt with its default kernels:
+ * int8_vectorwise_quant, int8_mixed_scaled_mm, int8_mm_dequant), so that the drift lowbit reports is the drift a
+ * transformers + bitsandbytes user sees, not only the weights' rounding:
+ * <ol>
+ * <li>activations cast to float16; within one sequence, every column holding a value with |x16| ≥ threshold is an
+ * outlier column;</li>
+ * <li>per token row: the outlier values zeroed, s = max |x16| (float32), a = round-half-even(x16 · (127 / s)), and
+ * the outlier columns' codes set to 0;</li>
+ * <li>y = float(Σ a·q) · (s · SCB) · 6.200124e-05 + bias (int32 dot product, 1/127² as bitsandbytes writes it);</li>
+ * <li>plus, for the outlier columns, the float32 activations times the dequantized weights (q · SCB · (1/127)).</li>
+ * </ol>
+ * What this does not model: transformers runs the rest of such a model in float16 by default.
+ */
+public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weights {
+    public int rows() { return w.rows(); }
+    public int cols() { return w.cols(); }
+    public void decodeRows(int row, int n, float[] dst) { w.decodeRows(row, n, dst); }
+    public String format() { return "int8 rows, LLM.int8 run time (threshold " + threshold + ")"; }
+
+    /** out[t][r] for `tokens` rows of x, made of sequences of seqLen rows (outlier columns are found per sequence). */
+    public void matmul(float[] x, int tokens, int seqLen, float[] out, float[] bias) {
+        int K = cols(), R = rows();
+        int seqs = (tokens + seqLen - 1) / seqLen;
+        Kernels.parallel(seqs, s -> {
+            int t0 = s * seqLen, t1 = Math.min(tokens, t0 + seqLen);
+            boolean[] outlier = new boolean[K];
+            float[] x16 = new float[(t1 - t0) * K];
+            for (int t = t0; t < t1; t++)
+                for (int k = 0; k < K; k++) {
+                    float h = Float.float16ToFloat(Float.floatToFloat16(x[t * K + k]));
+                    x16[(t - t0) * K + k] = h;
+                    if (Math.abs(h) >= threshold) outlier[k] = true;
+                }
+            int[] oc = java.util.stream.IntStream.range(0, K).filter(k -> outlier[k]).toArray();
+            byte[] a = new byte[K];
+            for (int t = t0; t < t1; t++) {
+                int base = (t - t0) * K;
+                float rs = 0;
+                for (int k = 0; k < K; k++) {
+                    float v = x16[base + k];
+                    if (Math.abs(v) < threshold) rs = Math.max(rs, Math.abs(v));
+                }
+                float scale = 127f / rs;
+                for (int k = 0; k < K; k++) {
+                    float v = x16[base + k];
+                    a[k] = outlier[k] || rs == 0 ? 0 : (byte) (int) Math.rint(v * scale);
+                }
+                for (int r = 0; r < R; r++) {
+                    long row = (long) r * K;
+                    int dot = 0;
+                    for (int k = 0; k < K; k++) dot += a[k] * w.q().get(ValueLayout.JAVA_BYTE, row + k);
+                    float scb = w.rowAbsmax()[r];
+                    float y = (float) dot * (rs * scb) * 6.200124e-05f;
+                    if (bias != null) y += bias[r];
+                    for (int k : oc) y += x[t * K + k] * (w.q().get(ValueLayout.JAVA_BYTE, row + k) * scb * 7.874015718698502e-3f);
+                    out[t * R + r] = y;
+                }
+            }
+        });
+    }
+
+}

@@ -1,0 +1,38 @@
+package dev.lowbit.quantizers;
+
+import dev.lowbit.quantizers.format.WeightFormat;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Any registered weight format over a 2-D weight, row by row (a row is a whole number of blocks): the packed bytes of
+ * the whole weight, and the error of what is stored, measured by decoding it again.
+ */
+public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, QuantError error) {
+
+    public static BlockQuantizer quantize(FloatSource src, WeightFormat f, String name) {
+        int rows = Math.toIntExact(src.shape()[0]), cols = Math.toIntExact(src.numel() / Math.max(1, rows));
+        if (cols % f.blockSize() != 0)
+            throw new IllegalArgumentException("tensor '" + name + "': rows of " + cols + " are not a multiple of " + f.name() + "'s block " + f.blockSize());
+        int rowBytes = Math.toIntExact(f.rowBytes(cols));
+        byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
+        MemorySegment seg = MemorySegment.ofArray(data);
+        QuantError.Acc err = new QuantError.Acc();
+        Blocks.parallel(rows, 16, (lo, hi) -> {
+            float[] v = new float[cols], back = new float[cols];
+            QuantError.Acc local = new QuantError.Acc();
+            for (int r = lo; r < hi; r++) {
+                src.read((long) r * cols, v);
+                Blocks.absmax(v, name, (long) r * cols);
+                try {
+                    f.quantize(v, 0, cols, data, r * rowBytes);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("tensor '" + name + "', row " + r + ": " + e.getMessage());
+                }
+                f.dequantize(seg, (long) r * rowBytes, cols, back, 0);
+                for (int c = 0; c < cols; c++) local.add(v[c], back[c]);
+            }
+            err.merge(local);
+        });
+        return new BlockQuantizer(f, src.shape(), data, err.result());
+    }
+}

@@ -1,0 +1,59 @@
+package dev.lowbit.quantizers.format;
+
+import dev.lowbit.quantizers.Codebook4;
+import dev.lowbit.quantizers.Nf4Codes;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * lowbit's nf4 / fp4 blocks: bitsandbytes' math (absmax per block, x · (1/absmax), the codebook's decision rule, an
+ * all-zero block coded 0) with each block self-contained: float32 absmax, then block/2 bytes of codes, the first
+ * element in the high nibble.
+ */
+final class FourBitBlocks implements WeightFormat {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private final Codebook4 cb;
+    private final int block;
+
+    FourBitBlocks(Codebook4 cb, int block) {
+        if (block < 2 || block % 2 != 0) throw new IllegalArgumentException("4-bit block size " + block + " must be even");
+        this.cb = cb;
+        this.block = block;
+    }
+
+    public String name() { return cb.bnbName(); }
+    public int ggmlType() { return -1; }
+    public int blockSize() { return block; }
+    public int blockBytes() { return 4 + block / 2; }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        float[] v = new float[block];
+        int[] codes = new int[block];
+        MemorySegment out = MemorySegment.ofArray(dst);
+        for (int b = 0; b < n / block; b++) {
+            System.arraycopy(src, srcOff + b * block, v, 0, block);
+            float m = 0;
+            for (float x : v) m = Math.max(m, Math.abs(x));
+            float inv = 1f / m;
+            if (m == 0) java.util.Arrays.fill(codes, 0);
+            else if (cb == Codebook4.NF4) Nf4Codes.codes(v, block, inv, codes);
+            else for (int i = 0; i < block; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+            int at = dstOff + b * blockBytes();
+            out.set(F32, at, m);
+            for (int i = 0; i < block; i += 2) dst[at + 4 + i / 2] = (byte) (codes[i] << 4 | codes[i + 1]);
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int b = 0; b < n / block; b++) {
+            long at = off + (long) b * blockBytes();
+            float m = src.get(F32, at);
+            for (int i = 0, o = dstOff + b * block; i < block; i += 2, o += 2) {
+                int q = src.get(ValueLayout.JAVA_BYTE, at + 4 + i / 2) & 0xff;
+                dst[o] = cb.value(q >>> 4) * m;
+                dst[o + 1] = cb.value(q & 0xf) * m;
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.lowbit.quantizers.format;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * lowbit's int4 groups. Symmetric: s = absmax/7, q = clamp(rint(x/s), −8, 7) + 8. Asymmetric: s = (max − min)/15,
+ * zero = clamp(rint(−min/s), 0, 15), q = clamp(rint(x/s) + zero, 0, 15). The scale is stored as f16 and the codes
+ * use the stored scale. Block: f16 scale, [u8 zero], group/2 bytes of codes, the first element in the low nibble.
+ */
+final class Int4Blocks implements WeightFormat {
+    private final int group;
+    private final boolean asym;
+
+    Int4Blocks(int group, boolean asym) {
+        if (group < 2 || group % 2 != 0) throw new IllegalArgumentException("int4 group size " + group + " must be even");
+        this.group = group;
+        this.asym = asym;
+    }
+
+    public String name() { return asym ? "int4-asym" : "int4"; }
+    public int ggmlType() { return -1; }
+    public int blockSize() { return group; }
+    public int blockBytes() { return 2 + (asym ? 1 : 0) + group / 2; }
+
+    private int codesAt() {
+        return asym ? 3 : 2;
+    }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        MemorySegment out = MemorySegment.ofArray(dst);
+        for (int g = 0; g < n / group; g++) {
+            int base = srcOff + g * group, at = dstOff + g * blockBytes();
+            float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY, m = 0;
+            for (int i = 0; i < group; i++) {
+                float x = src[base + i];
+                lo = Math.min(lo, x);
+                hi = Math.max(hi, x);
+                m = Math.max(m, Math.abs(x));
+            }
+            short s = Float.floatToFloat16(asym ? (hi - lo) / 15f : m / 7f);
+            out.set(F16.LE, at, s);
+            float sd = Float.float16ToFloat(s), inv = sd == 0 ? 0 : 1f / sd;
+            int zero = asym ? (int) Math.max(0, Math.min(15, Math.rint(-lo * inv))) : 8;
+            if (asym) dst[at + 2] = (byte) zero;
+            for (int i = 0; i < group; i += 2) {
+                int c0 = (int) Math.max(0, Math.min(15, Math.rint(src[base + i] * inv) + zero));
+                int c1 = (int) Math.max(0, Math.min(15, Math.rint(src[base + i + 1] * inv) + zero));
+                dst[at + codesAt() + i / 2] = (byte) (c0 | c1 << 4);
+            }
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int g = 0; g < n / group; g++) {
+            long at = off + (long) g * blockBytes();
+            float s = Float.float16ToFloat(src.get(F16.LE, at));
+            int zero = asym ? src.get(ValueLayout.JAVA_BYTE, at + 2) & 0xff : 8;
+            for (int i = 0, o = dstOff + g * group; i < group; i += 2, o += 2) {
+                int q = src.get(ValueLayout.JAVA_BYTE, at + codesAt() + i / 2) & 0xff;
+                dst[o] = ((q & 0xf) - zero) * s;
+                dst[o + 1] = ((q >>> 4) - zero) * s;
+            }
+        }
+    }
+}

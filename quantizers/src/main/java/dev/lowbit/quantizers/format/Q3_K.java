@@ -1,0 +1,110 @@
+package dev.lowbit.quantizers.format;
+
+import static dev.lowbit.quantizers.format.GgmlQuants.f16;
+import static dev.lowbit.quantizers.format.GgmlQuants.makeQ3Quants;
+import static dev.lowbit.quantizers.format.GgmlQuants.nearestInt;
+import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
+import static dev.lowbit.quantizers.format.GgmlQuants.u8;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * GGML_TYPE_Q3_K: super-blocks of 256 as {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 16 groups of 16 with a
+ * signed 6-bit scale (low nibbles in scales[0..7], top 2 bits in scales[8..11]), x ≈ d·(sc − 32)·(q − 4), q ∈ [0, 7]:
+ * low 2 bits in qs, bit 2 in hmask. Encoder = quantize_row_q3_K_ref (make_q3_quants), decoder = dequantize_row_q3_K.
+ */
+final class Q3_K implements WeightFormat {
+    public String name() { return "Q3_K"; }
+    public int ggmlType() { return 11; }
+    public int blockSize() { return 256; }
+    public int blockBytes() { return 110; }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        int[] L = new int[256];
+        float[] scales = new float[16];
+        for (int b = 0; b < n / 256; b++) {
+            int x = srcOff + 256 * b, y = dstOff + 110 * b;
+            int sco = y + 96;
+            float maxScale = 0, amax = 0;
+            for (int j = 0; j < 16; ++j) {
+                scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, true);
+                float scale = Math.abs(scales[j]);
+                if (scale > amax) { amax = scale; maxScale = scales[j]; }
+            }
+            for (int k = 0; k < 12; k++) dst[sco + k] = 0;
+            if (maxScale != 0) {
+                float iscale = -32.f / maxScale;
+                for (int j = 0; j < 16; ++j) {
+                    int l = (byte) nearestInt(iscale * scales[j]);
+                    l = Math.max(-32, Math.min(31, l)) + 32;
+                    if (j < 8) dst[sco + j] = (byte) (l & 0xF);
+                    else dst[sco + j - 8] |= (byte) ((l & 0xF) << 4);
+                    l >>= 4;
+                    dst[sco + j % 4 + 8] |= (byte) (l << (2 * (j / 4)));
+                }
+                putF16(dst, y + 108, 1 / iscale);
+            } else {
+                putF16(dst, y + 108, 0.f);
+            }
+            float dAll = f16(dst, y + 108);
+            for (int j = 0; j < 16; ++j) {
+                int sc = j < 8 ? dst[sco + j] & 0xF : (dst[sco + j - 8] & 0xff) >> 4;
+                sc = (sc | ((((dst[sco + 8 + j % 4] & 0xff) >> (2 * (j / 4))) & 3) << 4)) - 32;
+                float d = dAll * sc;
+                if (d == 0) continue;
+                for (int ii = 0; ii < 16; ++ii) {
+                    int l = nearestInt(src[x + 16 * j + ii] / d);
+                    L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
+                }
+            }
+            for (int k = 0; k < 32; k++) dst[y + k] = 0;
+            int m = 0, hm = 1;
+            for (int j = 0; j < 256; ++j) {
+                if (L[j] > 3) {
+                    dst[y + m] |= (byte) hm;
+                    L[j] -= 4;
+                }
+                if (++m == 32) { m = 0; hm <<= 1; }
+            }
+            for (int j = 0; j < 256; j += 128) {
+                for (int l = 0; l < 32; ++l) {
+                    dst[y + 32 + j / 4 + l] =
+                            (byte) (L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+                }
+            }
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 110L * b;
+            int y = dstOff + 256 * b;
+            float dAll = f16(src, p + 108);
+            long sco = p + 96;
+            long q = p + 32;
+            int m = 1, is = 0;
+            for (int nn = 0; nn < 256; nn += 128) {
+                int shift = 0;
+                for (int j = 0; j < 4; ++j) {
+                    float dl = dAll * (scale(src, sco, is++) - 32);
+                    for (int l = 0; l < 16; ++l) {
+                        dst[y++] = dl * (((u8(src, q + l) >> shift) & 3) - ((u8(src, p + l) & m) != 0 ? 0 : 4));
+                    }
+                    dl = dAll * (scale(src, sco, is++) - 32);
+                    for (int l = 0; l < 16; ++l) {
+                        dst[y++] = dl * (((u8(src, q + l + 16) >> shift) & 3) - ((u8(src, p + l + 16) & m) != 0 ? 0 : 4));
+                    }
+                    shift += 2;
+                    m <<= 1;
+                }
+                q += 32;
+            }
+        }
+    }
+
+    /** The unsigned 6-bit scale j of the 12 packed bytes at sco (what dequantize_row_q3_K's aux shuffle yields). */
+    private static int scale(MemorySegment s, long sco, int j) {
+        int lo = j < 8 ? u8(s, sco + j) & 0xF : u8(s, sco + j - 8) >> 4;
+        return lo | (((u8(s, sco + 8 + j % 4) >> (2 * (j / 4))) & 3) << 4);
+    }
+}

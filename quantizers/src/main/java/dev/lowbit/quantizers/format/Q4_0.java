@@ -1,0 +1,53 @@
+package dev.lowbit.quantizers.format;
+
+import static dev.lowbit.quantizers.format.GgmlQuants.f16;
+import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
+import static dev.lowbit.quantizers.format.GgmlQuants.u8;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * GGML_TYPE_Q4_0: blocks of 32 as {f16 d; u8 qs[16]}, d = max/−8 (max = the signed value of largest magnitude),
+ * q = min(15, (int8)(x/d + 8.5)); byte j holds element j (low nibble) and j + 16. Encoder = quantize_row_q4_0_ref,
+ * decoder = dequantize_row_q4_0.
+ */
+final class Q4_0 implements WeightFormat {
+    public String name() { return "Q4_0"; }
+    public int ggmlType() { return 2; }
+    public int blockSize() { return 32; }
+    public int blockBytes() { return 18; }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int x = srcOff + 32 * b, y = dstOff + 18 * b;
+            float amax = 0.0f, max = 0.0f;
+            for (int j = 0; j < 32; j++) {
+                float v = src[x + j];
+                if (amax < Math.abs(v)) { amax = Math.abs(v); max = v; }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putF16(dst, y, d);
+            for (int j = 0; j < 16; ++j) {
+                float x0 = src[x + j] * id;
+                float x1 = src[x + 16 + j] * id;
+                int xi0 = Math.min(15, (byte) (int) (x0 + 8.5f));
+                int xi1 = Math.min(15, (byte) (int) (x1 + 8.5f));
+                dst[y + 2 + j] = (byte) (xi0 | (xi1 << 4));
+            }
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 18L * b;
+            int y = dstOff + 32 * b;
+            float d = f16(src, p);
+            for (int j = 0; j < 16; ++j) {
+                int q = u8(src, p + 2 + j);
+                dst[y + j] = ((q & 0x0F) - 8) * d;
+                dst[y + j + 16] = ((q >> 4) - 8) * d;
+            }
+        }
+    }
+}

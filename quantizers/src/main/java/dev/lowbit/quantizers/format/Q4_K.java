@@ -1,0 +1,46 @@
+package dev.lowbit.quantizers.format;
+
+import static dev.lowbit.quantizers.format.GgmlQuants.f16;
+import static dev.lowbit.quantizers.format.GgmlQuants.u8;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * GGML_TYPE_Q4_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: 8 groups of 32 with 6-bit
+ * scale and min (get_scale_min_k4 packing), x ≈ d·sc·q − dmin·m, q ∈ [0, 15]; bytes 32k..32k+31 hold group 2k in the
+ * low and 2k+1 in the high nibbles. Encoder = quantize_row_q4_K_ref, decoder = dequantize_row_q4_K.
+ */
+final class Q4_K implements WeightFormat {
+    public String name() { return "Q4_K"; }
+    public int ggmlType() { return 12; }
+    public int blockSize() { return 256; }
+    public int blockBytes() { return 144; }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        int[] L = new int[256];
+        var scratch = new GgmlQuants.K4Scratch();
+        for (int b = 0; b < n / 256; b++) {
+            int x = srcOff + 256 * b, y = dstOff + 144 * b;
+            GgmlQuants.quantizeK4(src, x, 15, -1.f, 0.1f, 20, dst, y, L, scratch);
+            for (int j = 0; j < 256; j += 64) {
+                for (int l = 0; l < 32; ++l) dst[y + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
+            }
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 144L * b;
+            int y = dstOff + 256 * b;
+            float d = f16(src, p), min = f16(src, p + 2);
+            long q = p + 16;
+            for (int is = 0; is < 8; is += 2) {
+                float d1 = d * GgmlQuants.scaleK4(is, src, p + 4), m1 = min * GgmlQuants.minK4(is, src, p + 4);
+                float d2 = d * GgmlQuants.scaleK4(is + 1, src, p + 4), m2 = min * GgmlQuants.minK4(is + 1, src, p + 4);
+                for (int l = 0; l < 32; ++l) dst[y++] = d1 * (u8(src, q + l) & 0xF) - m1;
+                for (int l = 0; l < 32; ++l) dst[y++] = d2 * (u8(src, q + l) >> 4) - m2;
+                q += 32;
+            }
+        }
+    }
+}

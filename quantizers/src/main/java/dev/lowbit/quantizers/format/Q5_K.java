@@ -1,0 +1,61 @@
+package dev.lowbit.quantizers.format;
+
+import static dev.lowbit.quantizers.format.GgmlQuants.f16;
+import static dev.lowbit.quantizers.format.GgmlQuants.u8;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * GGML_TYPE_Q5_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: as Q4_K with
+ * q ∈ [0, 31], bit 4 of element 64k + j in bit 2k of qh[j] and of element 64k + 32 + j in bit 2k + 1. Encoder =
+ * quantize_row_q5_K_ref, decoder = dequantize_row_q5_K.
+ */
+final class Q5_K implements WeightFormat {
+    public String name() { return "Q5_K"; }
+    public int ggmlType() { return 13; }
+    public int blockSize() { return 256; }
+    public int blockBytes() { return 176; }
+
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        int[] L = new int[256];
+        var scratch = new GgmlQuants.K4Scratch();
+        for (int b = 0; b < n / 256; b++) {
+            int x = srcOff + 256 * b, y = dstOff + 176 * b;
+            GgmlQuants.quantizeK4(src, x, 31, -0.5f, 0.1f, 15, dst, y, L, scratch);
+            int qh = y + 16, ql = y + 48;
+            for (int k = 0; k < 32; k++) dst[qh + k] = 0;
+            int m1 = 1, m2 = 2;
+            for (int nn = 0; nn < 256; nn += 64) {
+                for (int j = 0; j < 32; ++j) {
+                    int l1 = L[nn + j];
+                    if (l1 > 15) { l1 -= 16; dst[qh + j] |= (byte) m1; }
+                    int l2 = L[nn + j + 32];
+                    if (l2 > 15) { l2 -= 16; dst[qh + j] |= (byte) m2; }
+                    dst[ql + j] = (byte) (l1 | (l2 << 4));
+                }
+                m1 <<= 2;
+                m2 <<= 2;
+                ql += 32;
+            }
+        }
+    }
+
+    public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 176L * b;
+            int y = dstOff + 256 * b;
+            float d = f16(src, p), min = f16(src, p + 2);
+            long qh = p + 16, ql = p + 48;
+            int u1 = 1, u2 = 2;
+            for (int is = 0; is < 8; is += 2) {
+                float d1 = d * GgmlQuants.scaleK4(is, src, p + 4), m1 = min * GgmlQuants.minK4(is, src, p + 4);
+                float d2 = d * GgmlQuants.scaleK4(is + 1, src, p + 4), m2 = min * GgmlQuants.minK4(is + 1, src, p + 4);
+                for (int l = 0; l < 32; ++l) dst[y++] = d1 * ((u8(src, ql + l) & 0xF) + ((u8(src, qh + l) & u1) != 0 ? 16 : 0)) - m1;
+                for (int l = 0; l < 32; ++l) dst[y++] = d2 * ((u8(src, ql + l) >> 4) + ((u8(src, qh + l) & u2) != 0 ? 16 : 0)) - m2;
+                ql += 32;
+                u1 <<= 2;
+                u2 <<= 2;
+            }
+        }
+    }
+}
