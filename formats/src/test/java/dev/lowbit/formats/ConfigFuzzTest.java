@@ -3,6 +3,7 @@ package dev.lowbit.formats;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +22,11 @@ class ConfigFuzzTest {
     }
 
     @MethodSource("seeds")
+    @DictionaryEntries({"\"model_type\"", "\"architectures\"", "\"gpt2\"", "\"bloom\"", "\"llama\"", "\"mistral\"", "\"qwen2\"",
+            "\"n_head\"", "\"n_embd\"", "\"n_layer\"", "\"n_inner\"", "\"n_positions\"", "\"n_embed\"", "\"hidden_size\"",
+            "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"intermediate_size\"", "\"vocab_size\"",
+            "\"rope_parameters\"", "\"rope_scaling\"", "\"rope_theta\"", "\"factor\"", "\"original_max_position_embeddings\"",
+            "\"lowbit_model_type\"", "0", "-1", "null", "2147483648", "1e400", "NaN", "[]", "{}"})
     @FuzzTest(maxDuration = "15s")
     void config(byte[] input) throws IOException {
         Path file = FuzzSeeds.scratch().resolve("config.json");

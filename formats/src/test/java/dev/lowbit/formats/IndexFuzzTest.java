@@ -2,6 +2,7 @@ package dev.lowbit.formats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -61,6 +62,8 @@ class IndexFuzzTest {
     }
 
     @MethodSource("seeds")
+    @DictionaryEntries({"\"weight_map\"", "\"metadata\"", "\"model.safetensors\"", "\"model-00001-of-00004.safetensors\"",
+            "\"../\"", "\"/\"", "\\u0000", "\"\"", ".zst", "null", "[]", "{}"})
     @FuzzTest(maxDuration = "15s")
     void index(byte[] input) throws IOException {
         Path d = model(), file = d.resolve(Checkpoint.INDEX);

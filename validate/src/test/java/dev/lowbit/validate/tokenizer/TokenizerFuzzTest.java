@@ -200,6 +200,18 @@ class TokenizerFuzzTest {
                 i++;
             }
         }
+        // Real running text (also sets the fuzzer's input length limit to a few KB).
+        try {
+            byte[] text = java.util.Arrays.copyOf(Files.readAllBytes(Samples.evalTextHead()), 3000);
+            for (int k = 0; k < tokenizers().size(); k++) {
+                byte[] in = new byte[text.length + 1];
+                in[0] = (byte) k;
+                System.arraycopy(text, 0, in, 1, text.length);
+                seeds.add(Named.of("samples/eval_text_head.txt (3000 bytes) with tokenizer " + k, in));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return seeds.stream();
     }
 
