@@ -97,7 +97,12 @@ public final class Checkpoint implements AutoCloseable {
             String tensor = e.getKey();
             if (!e.getValue().isTextual()) throw new FormatException(index, tensor, "weight_map value is not a file name");
             String rel = e.getValue().textValue();
-            Path shard = dir.resolve(rel).normalize();
+            Path shard;
+            try {
+                shard = dir.resolve(rel).normalize();
+            } catch (java.nio.file.InvalidPathException ex) { // e.g. a NUL character
+                throw new FormatException(index, tensor, "shard path '" + rel + "' is not a valid file name");
+            }
             if (Path.of(rel).isAbsolute() || !shard.startsWith(dir) || shard.getParent() == null || !shard.getParent().equals(dir))
                 throw new FormatException(index, tensor, "shard path '" + rel + "' is outside the model folder");
             Path zst = shard.resolveSibling(shard.getFileName() + ".zst");

@@ -81,6 +81,8 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         int req(String key) {
             JsonNode v = c.get(key);
             if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) throw new FormatException(file, "missing or non-integer '" + key + "'");
+            // Sizes and counts: 0 divided by zero (n_head) and negatives sized arrays later.
+            if (v.intValue() <= 0) throw new FormatException(file, "'" + key + "' is " + v.intValue() + ", must be positive");
             return v.intValue();
         }
 

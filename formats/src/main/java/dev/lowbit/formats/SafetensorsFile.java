@@ -68,6 +68,12 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new FormatException(path, "cannot read: " + e.getMessage());
         }
+        return read(path, file);
+    }
+
+    /** The header of a whole file's bytes (mapped or not), validated against them; path only names the file. */
+    static SafetensorsFile read(Path path, MemorySegment file) {
+        if (file.byteSize() < 8) throw new FormatException(path, "file is " + file.byteSize() + " bytes, shorter than the 8-byte header length");
         long n = file.get(Tensor.LONG, 0);
         if (n < 0 || n > MAX_HEADER) throw new FormatException(path, "header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER + " bytes");
         if (8 + n > file.byteSize()) throw new FormatException(path, "header length " + n + " runs past the end of the file (" + file.byteSize() + " bytes)");

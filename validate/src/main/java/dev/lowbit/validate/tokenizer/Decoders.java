@@ -1,16 +1,32 @@
 package dev.lowbit.validate.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lowbit.formats.FormatException;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The tokenizer.json decoders lowbit supports, each mapping a token list to a token list as HF does. */
 final class Decoders {
     private Decoders() {}
+
+    /** Refuses, at load time, a decoder that apply() could not run. */
+    static void check(Path file, JsonNode d) {
+        switch (d.path("type").asText()) {
+            case "ByteLevel", "ByteFallback", "Fuse" -> { }
+            case "Replace" -> {
+                Tokenizer.stringPattern(file, d, "decoder");
+                Tokenizer.text(file, d, "content", "decoder Replace", false);
+            }
+            case "Strip" -> Tokenizer.text(file, d, "content", "decoder Strip", true);
+            case "Metaspace" -> Tokenizer.replacement(file, d, "decoder");
+            default -> throw new FormatException(file, "unsupported decoder '" + d.path("type").asText() + "'");
+        }
+    }
 
     static List<String> apply(JsonNode d, List<String> tokens) {
         return switch (d.path("type").asText()) {

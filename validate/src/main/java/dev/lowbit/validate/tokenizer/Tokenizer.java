@@ -31,28 +31,40 @@ public final class Tokenizer {
         String apply(String s);
     }
 
+    /** Token ids beyond this are refused: they would size the id table (real vocabularies stay far below). */
+    static final int MAX_ID = (1 << 24) - 1;
+
     private Tokenizer(Path file, JsonNode root) {
+        if (root == null || !root.isObject()) throw new FormatException(file, "not a JSON object");
         JsonNode model = root.path("model");
         if (!"BPE".equals(model.path("type").asText("BPE"))) throw new FormatException(file, "unsupported tokenizer model '" + model.path("type").asText() + "' (lowbit reads BPE)");
+        if (!model.path("vocab").isObject()) throw new FormatException(file, "missing model.vocab object");
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        model.path("vocab").properties().forEach(e -> vocab.put(e.getKey(), e.getValue().intValue()));
+        model.path("vocab").properties().forEach(e -> vocab.put(e.getKey(), id(file, e.getValue(), "vocab entry '" + e.getKey() + "'")));
         List<String[]> merges = new ArrayList<>();
-        for (JsonNode m : model.path("merges")) {
-            if (m.isArray()) merges.add(new String[] {m.get(0).asText(), m.get(1).asText()});
-            else {
-                String s = m.asText();
-                int sp = s.indexOf(' ', 1);
-                merges.add(new String[] {s.substring(0, sp), s.substring(sp + 1)});
-            }
+        for (JsonNode m : array(file, model.path("merges"), "model.merges")) {
+            String[] pair;
+            if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) pair = new String[] {m.get(0).textValue(), m.get(1).textValue()};
+            else if (m.isTextual() && m.textValue().indexOf(' ', 1) > 0) {
+                String t = m.textValue();
+                int sp = t.indexOf(' ', 1);
+                pair = new String[] {t.substring(0, sp), t.substring(sp + 1)};
+            } else throw new FormatException(file, "merge #" + merges.size() + " is neither \"a b\" nor [\"a\", \"b\"]: " + abbreviate(m));
+            for (String t : new String[] {pair[0], pair[1], pair[0] + pair[1]})
+                if (!vocab.containsKey(t)) throw new FormatException(file, "merge #" + merges.size() + " uses '" + t + "', which is not in the vocab");
+            merges.add(pair);
         }
         String unk = model.path("unk_token").isTextual() ? model.get("unk_token").asText() : null;
         bpe = new Bpe(vocab, merges, model.path("byte_fallback").asBoolean(false), unk);
         int size = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
         List<String> addedList = new ArrayList<>();
-        for (JsonNode t : root.path("added_tokens")) {
-            addedIds.put(t.get("content").asText(), t.get("id").asInt());
-            addedList.add(t.get("content").asText());
-            size = Math.max(size, t.get("id").asInt() + 1);
+        for (JsonNode t : array(file, root.path("added_tokens"), "added_tokens")) {
+            String what = "added token #" + addedList.size();
+            if (!t.path("content").isTextual() || t.get("content").textValue().isEmpty()) throw new FormatException(file, what + " has no content");
+            int id = id(file, t.get("id"), what);
+            addedIds.put(t.get("content").textValue(), id);
+            addedList.add(t.get("content").textValue());
+            size = Math.max(size, id + 1);
         }
         addedList.sort(Comparator.comparingInt(String::length).reversed());
         added = addedList;
@@ -64,9 +76,48 @@ public final class Tokenizer {
         String pre = preTokenizer == null || preTokenizer.isNull() ? "none" : preTokenizer.path("type").asText();
         if (!pre.equals("none") && !pre.equals("ByteLevel") && !pre.equals("Metaspace"))
             throw new FormatException(file, "unsupported pre_tokenizer '" + pre + "'");
+        if (pre.equals("Metaspace")) replacement(file, preTokenizer, "pre_tokenizer");
         JsonNode dec = root.get("decoder");
-        decoders = dec == null || dec.isNull() ? List.of() : dec.path("type").asText().equals("Sequence") ? toList(dec.get("decoders")) : List.of(dec);
-        template(root.get("post_processor"));
+        decoders = dec == null || dec.isNull() ? List.of() : dec.path("type").asText().equals("Sequence") ? toList(file, dec.get("decoders"), "decoder.decoders") : List.of(dec);
+        for (JsonNode d : decoders) Decoders.check(file, d);
+        template(file, root.get("post_processor"));
+    }
+
+    /** A token id: an integer in 0..MAX_ID. */
+    private static int id(Path file, JsonNode v, String what) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0 || v.intValue() > MAX_ID)
+            throw new FormatException(file, what + " has id " + abbreviate(v) + "; ids are integers in 0.." + MAX_ID);
+        return v.intValue();
+    }
+
+    /** An array, or nothing when absent or null. */
+    private static JsonNode array(Path file, JsonNode n, String what) {
+        if (n.isMissingNode() || n.isNull()) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        if (!n.isArray()) throw new FormatException(file, what + " is not an array");
+        return n;
+    }
+
+    /** A string field that must be present (empty allowed unless nonEmpty). */
+    static String text(Path file, JsonNode n, String key, String what, boolean nonEmpty) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isTextual() || (nonEmpty && v.textValue().isEmpty())) throw new FormatException(file, what + " needs a " + (nonEmpty ? "non-empty " : "") + "string '" + key + "'");
+        return v.textValue();
+    }
+
+    /** Metaspace's replacement character (default ▁): a non-empty string. */
+    static String replacement(Path file, JsonNode n, String what) {
+        return n.has("replacement") ? text(file, n, "replacement", what + " Metaspace", true) : "\u2581";
+    }
+
+    /** Replace's pattern: lowbit reads the literal {"String": ...} form. */
+    static String stringPattern(Path file, JsonNode n, String what) {
+        if (!n.path("pattern").path("String").isTextual()) throw new FormatException(file, what + " Replace pattern is not {\"String\": ...} (lowbit does not read Regex patterns)");
+        return n.get("pattern").get("String").textValue();
+    }
+
+    static String abbreviate(JsonNode n) {
+        String s = String.valueOf(n);
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
     }
 
     /** From a model folder, its tokenizer.json, or a .gguf file (its tokenizer metadata). */
@@ -94,7 +145,8 @@ public final class Tokenizer {
         }
     }
 
-    private static List<JsonNode> toList(JsonNode arr) {
+    private static List<JsonNode> toList(Path file, JsonNode arr, String what) {
+        if (arr == null || !arr.isArray()) throw new FormatException(file, what + " is not an array");
         List<JsonNode> l = new ArrayList<>();
         arr.forEach(l::add);
         return l;
@@ -103,14 +155,14 @@ public final class Tokenizer {
     private static List<Step> normalizer(Path file, JsonNode n) {
         if (n == null || n.isNull()) return List.of();
         List<Step> steps = new ArrayList<>();
-        for (JsonNode s : n.path("type").asText().equals("Sequence") ? toList(n.get("normalizers")) : List.of(n)) {
+        for (JsonNode s : n.path("type").asText().equals("Sequence") ? toList(file, n.get("normalizers"), "normalizer.normalizers") : List.of(n)) {
             switch (s.path("type").asText()) {
                 case "Prepend" -> {
-                    String p = s.get("prepend").asText();
+                    String p = text(file, s, "prepend", "normalizer Prepend", false);
                     steps.add(x -> x.isEmpty() ? x : p + x);
                 }
                 case "Replace" -> {
-                    String from = s.path("pattern").path("String").asText(), to = s.get("content").asText();
+                    String from = stringPattern(file, s, "normalizer"), to = text(file, s, "content", "normalizer Replace", false);
                     steps.add(x -> x.replace(from, to));
                 }
                 case "NFC" -> steps.add(x -> java.text.Normalizer.normalize(x, java.text.Normalizer.Form.NFC));
@@ -120,14 +172,19 @@ public final class Tokenizer {
         return steps;
     }
 
-    private void template(JsonNode post) {
+    private void template(Path file, JsonNode post) {
         if (post == null || !post.path("type").asText().equals("TemplateProcessing")) return;
         List<Integer> target = prefix;
-        for (JsonNode item : post.path("single")) {
+        for (JsonNode item : array(file, post.path("single"), "post_processor.single")) {
             if (item.has("Sequence")) target = suffix;
             else if (item.has("SpecialToken")) {
-                String id = item.get("SpecialToken").get("id").asText();
-                for (JsonNode i : post.path("special_tokens").path(id).path("ids")) target.add(i.asInt());
+                String id = text(file, item.get("SpecialToken"), "id", "post_processor SpecialToken", false);
+                if (!post.path("special_tokens").has(id)) throw new FormatException(file, "post_processor special token '" + id + "' is not in its special_tokens");
+                for (JsonNode i : array(file, post.path("special_tokens").path(id).path("ids"), "post_processor special token '" + id + "' ids")) {
+                    int v = id(file, i, "post_processor special token '" + id + "'");
+                    if (v >= idToToken.length || idToToken[v] == null) throw new FormatException(file, "post_processor special token '" + id + "' has id " + v + ", which is not a token");
+                    target.add(v);
+                }
             }
         }
     }
