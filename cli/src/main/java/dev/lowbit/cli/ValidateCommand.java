@@ -70,15 +70,14 @@ final class ValidateCommand implements Callable<Integer> {
         Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json && !markdown);
         Path cand = candidate, merged = null;
         if (!lora.isEmpty()) {
-            LoraOptions lo = new LoraOptions();
-            lo.specs.addAll(lora);
             merged = java.nio.file.Files.createTempDirectory("lowbit-merge-").resolve("merged");
-            dev.lowbit.quantizers.Quantizer.merge(candidate, merged, lo.adapters(), dev.lowbit.formats.DType.F32, null);
+            dev.lowbit.quantizers.Quantizer.merge(candidate, merged, lo(lora), dev.lowbit.formats.DType.F32, null);
             cand = merged;
         }
         Validation v;
         try {
             v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update).withText(input.file());
+            if (merged != null) v = v.relabel(dev.lowbit.validate.Convert.loraLabel(candidate, lo(lora)));
         } finally {
             bar.done();
             if (merged != null) dev.lowbit.formats.OutputDir.deleteTree(merged.getParent());
@@ -112,5 +111,11 @@ final class ValidateCommand implements Callable<Integer> {
         s.append(String.format(java.util.Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
         s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow, tokens.csv.gz)\n");
         return s.toString();
+    }
+
+    private static java.util.List<dev.lowbit.quantizers.lora.LoraAdapter> lo(java.util.List<String> specs) {
+        LoraOptions lo = new LoraOptions();
+        lo.specs.addAll(specs);
+        return lo.adapters();
     }
 }

@@ -42,6 +42,7 @@ public final class Convert {
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
+        Path original = model;
         try {
             Path source = model;
             if (!loras.isEmpty()) {
@@ -56,6 +57,7 @@ public final class Convert {
             Path artifact = staging.resolve("artifact");
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
             Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
+            if (!loras.isEmpty()) v = v.relabelBase(loraLabel(original, loras));
             boolean land = v.passed() || keepOnFail;
             if (land && zstd) {
                 Path packed = staging.resolve("packed");
@@ -86,6 +88,7 @@ public final class Convert {
         if (Files.exists(abs)) throw new FormatException(out, "output already exists");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
+        Path original = model;
         try {
             Path source = model;
             if (!loras.isEmpty()) {
@@ -100,11 +103,19 @@ public final class Convert {
             Path artifact = staging.resolve(abs.getFileName().toString());
             GgufExport.Result g = GgufExport.run(source, artifact, type, false, null);
             Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
+            if (!loras.isEmpty()) v = v.relabelBase(loraLabel(original, loras));
             boolean land = v.passed() || keepOnFail;
             if (land) Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);
             return new GgufResult(g, v, land);
         } finally {
             OutputDir.deleteTree(staging);
         }
+    }
+
+    /** "MODEL + LoRA A (+ LoRA B …)": how reports name a base merged in the staging folder. */
+    public static String loraLabel(Path model, java.util.List<LoraAdapter> loras) {
+        StringBuilder s = new StringBuilder(model.toString());
+        for (LoraAdapter a : loras) s.append(" + LoRA ").append(a.dir());
+        return s.toString();
     }
 }

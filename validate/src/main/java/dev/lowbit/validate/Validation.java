@@ -60,6 +60,16 @@ public record Validation(String base, String candidate, DriftReport drift, List<
     }
 
     /** The same validation, reporting the candidate under another name (where convert moved it). */
+    /** The same result with the base named as the user knows it (e.g. "MODEL + LoRA A" for a merge made in a temp folder). */
+    public Validation relabelBase(String baseName) {
+        Map<String, Object> in = new LinkedHashMap<>(inputs);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> b = new LinkedHashMap<>((Map<String, Object>) inputs.get("base"));
+        b.put("path", baseName);
+        in.put("base", b);
+        return new Validation(baseName, candidate, drift, tensors, gates, failed, tokens, in);
+    }
+
     public Validation relabel(String candidateName) {
         Map<String, Object> in = new LinkedHashMap<>(inputs);
         @SuppressWarnings("unchecked")
