@@ -42,22 +42,12 @@ public final class Convert {
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
-        Path original = model;
         try {
-            Path source = model;
-            if (!loras.isEmpty()) {
-                source = staging.resolve("merged");
-                Quantizer.merge(model, source, loras, DType.F32, null);
-                model = source;
-            }
-            if (rewrite != null) {
-                source = staging.resolve("rewritten");
-                Rewriter.run(model, source, rewrite);
-            }
+            Sources in = prepare(model, staging, rewrite, loras);
+            Path source = in.source();
             Path artifact = staging.resolve("artifact");
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
-            Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
-            if (!loras.isEmpty()) v = v.relabelBase(loraLabel(original, loras));
+            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land && zstd) {
                 Path packed = staging.resolve("packed");
@@ -88,22 +78,12 @@ public final class Convert {
         if (Files.exists(abs)) throw new FormatException(out, "output already exists");
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
-        Path original = model;
         try {
-            Path source = model;
-            if (!loras.isEmpty()) {
-                source = staging.resolve("merged");
-                Quantizer.merge(model, source, loras, DType.F32, null);
-                model = source;
-            }
-            if (rewrite != null) {
-                source = staging.resolve("rewritten");
-                Rewriter.run(model, source, rewrite);
-            }
+            Sources in = prepare(model, staging, rewrite, loras);
+            Path source = in.source();
             Path artifact = staging.resolve(abs.getFileName().toString());
             GgufExport.Result g = GgufExport.run(source, artifact, type, false, null);
-            Validation v = Validation.run(model, artifact, ids, ctx, maxChunks, gates, progress).relabel(out.toString());
-            if (!loras.isEmpty()) v = v.relabelBase(loraLabel(original, loras));
+            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land) Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);
             return new GgufResult(g, v, land);
@@ -117,5 +97,28 @@ public final class Convert {
         StringBuilder s = new StringBuilder(model.toString());
         for (LoraAdapter a : loras) s.append(" + LoRA ").append(a.dir());
         return s.toString();
+    }
+
+    /** What to quantize (source) and what to validate against (base): the model, LoRA-merged in float32 and/or rewritten in staging. */
+    private record Sources(Path base, Path source) {}
+
+    private static Sources prepare(Path model, Path staging, Rewriter.Options rewrite, java.util.List<LoraAdapter> loras) throws IOException {
+        Path base = model, source = model;
+        if (!loras.isEmpty()) {
+            source = staging.resolve("merged");
+            Quantizer.merge(model, source, loras, DType.F32, null);
+            base = source;
+        }
+        if (rewrite != null) {
+            source = staging.resolve("rewritten");
+            Rewriter.run(base, source, rewrite);
+        }
+        return new Sources(base, source);
+    }
+
+    private static Validation validate(Path model, Sources in, Path artifact, int[] ids, int ctx, int maxChunks, Validation.Gates gates,
+                                       IntConsumer progress, java.util.List<LoraAdapter> loras) throws IOException {
+        Validation v = Validation.run(in.base(), artifact, ids, ctx, maxChunks, gates, progress);
+        return loras.isEmpty() ? v : v.relabelBase(loraLabel(model, loras));
     }
 }
