@@ -2,7 +2,6 @@ package dev.lowbit.formats;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -41,10 +40,10 @@ public final class SafetensorsWriter {
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
             out.write(header);
             for (TensorSource s : sorted) {
-                Counting c = new Counting(out);
+                CountingOutputStream c = new CountingOutputStream(out);
                 s.writeTo(c);
-                if (c.count != s.byteSize())
-                    throw new IOException(target + ": tensor '" + s.name() + "' produced " + c.count + " bytes, expected " + s.byteSize());
+                if (c.count() != s.byteSize())
+                    throw new IOException(target + ": tensor '" + s.name() + "' produced " + c.count() + " bytes, expected " + s.byteSize());
             }
         });
     }
@@ -128,25 +127,5 @@ public final class SafetensorsWriter {
         System.arraycopy(json, 0, out, 0, json.length);
         for (int i = json.length; i < padded; i++) out[i] = ' ';
         return out;
-    }
-
-    private static final class Counting extends FilterOutputStream {
-        long count;
-
-        Counting(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
     }
 }

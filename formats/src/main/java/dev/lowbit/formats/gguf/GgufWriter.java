@@ -1,8 +1,8 @@
 package dev.lowbit.formats.gguf;
 
+import dev.lowbit.formats.CountingOutputStream;
 import dev.lowbit.formats.AtomicFiles;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -102,10 +102,10 @@ public final class GgufWriter {
             long done = 0;
             for (TensorSpec t : tensors) {
                 if (Thread.currentThread().isInterrupted()) throw new InterruptedIOException("interrupted while writing " + target);
-                Counting c = new Counting(out);
+                CountingOutputStream c = new CountingOutputStream(out);
                 t.body().write(c);
-                if (c.count != t.bytes())
-                    throw new IllegalStateException("tensor " + t.name() + " produced " + c.count + " bytes, its info says " + t.bytes());
+                if (c.count() != t.bytes())
+                    throw new IllegalStateException("tensor " + t.name() + " produced " + c.count() + " bytes, its info says " + t.bytes());
                 long p = pad(t.bytes(), align) - t.bytes();
                 for (long i = 0; i < p; i++) out.write(0);
                 done += t.bytes();
@@ -163,31 +163,6 @@ public final class GgufWriter {
 
         void zeros(int n) {
             for (int i = 0; i < n; i++) write(0);
-        }
-    }
-
-    private static final class Counting extends FilterOutputStream {
-        long count;
-
-        Counting(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
-
-        @Override
-        public void close() {
-            // the caller owns the underlying stream
         }
     }
 }
