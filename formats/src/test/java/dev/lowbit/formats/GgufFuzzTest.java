@@ -56,7 +56,8 @@ class GgufFuzzTest {
         Files.write(file, input);
         try (Arena arena = Arena.ofConfined()) {
             GgufFile g = GgufFile.open(file, arena);
-            long end = g.dataOffset();
+            // a file without tensors may end before its aligned data offset (llama.cpp reads it too)
+            long end = g.tensors().isEmpty() ? input.length : g.dataOffset();
             for (GgufTensor t : g.tensors()) {
                 assertTrue(t.offset() % g.alignment() == 0, t.name());
                 assertEquals(t.numel() / t.ggmlType().blockSize() * t.ggmlType().blockBytes(), t.byteSize(), t.name());
