@@ -31,8 +31,8 @@ final class CalibrationOptions {
             + "(implied by --imatrix/--calibrate; off by default: the hf-bnb bytes then equal bitsandbytes').")
     boolean scaleSearch;
 
-    /** The GGUF file types whose every quantized tensor uses llama-quantize's importance-matrix path in lowbit. */
-    static final Set<String> GGUF_WEIGHTED = Set.of("Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K");
+    /** The GGUF file types with quantized tensors, all of whose types have llama-quantize's importance-matrix path in lowbit. */
+    static final Set<String> GGUF_WEIGHTED = Set.of("Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K");
 
     boolean any() {
         return imatrix != null || calibrate != null || scaleSearch;

@@ -33,7 +33,7 @@ class ImatrixQuantizeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q3_K_M"})
+    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q3_K_M", "Q2_K"})
     void tensorsAreLlamaQuantizes(String ft, @TempDir Path tmp) throws Exception {
         Path model = Samples.requireShared("tiny-llama");
         JsonNode want;
