@@ -22,6 +22,11 @@ public final class Drift {
     }
 
     public static Tokens run(Transformer base, Transformer cand, int[] ids, int ctx, int maxChunks, IntConsumer progress) {
+        return run(base, cand, ids, ctx, maxChunks, progress, Perplexity.LOGIT_FLOATS);
+    }
+
+    /** As above, holding about logitFloats floats of logits per model at a time. */
+    static Tokens run(Transformer base, Transformer cand, int[] ids, int ctx, int maxChunks, IntConsumer progress, long logitFloats) {
         if (base.config().vocab() != cand.config().vocab())
             throw new IllegalArgumentException("vocabularies differ: " + base.config().vocab() + " vs " + cand.config().vocab());
         int chunks = Perplexity.chunks(ids.length, ctx, maxChunks);
@@ -34,7 +39,7 @@ public final class Drift {
         for (int ch = 0; ch < chunks; ch += batch) {
             int b = Math.min(batch, chunks - ch), first = ch, rows = b * ctx;
             float[] hb = base.hidden(ids, ch * ctx, ctx, b), hc = cand.hidden(ids, ch * ctx, ctx, b);
-            int step = Perplexity.logitStep(rows, vocab, base, cand);
+            int step = Perplexity.logitStep(rows, vocab, logitFloats, base, cand);
             if (lb == null || lb.length < step * vocab) {
                 lb = new float[step * vocab];
                 lc = new float[step * vocab];
