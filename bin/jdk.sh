@@ -2,7 +2,9 @@
 lowbit_jdk_ok() {
   [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
   local v
-  v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
+  # The JDK's release file names its version; starting a JVM to ask (about 0.1-1 s) is the fallback.
+  [ -f "$1/release" ] && v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
   [ -n "$v" ] && [ "${v%%.*}" -ge 22 ] 2>/dev/null
 }
 lowbit_find_jdk() {

@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit bench", "  lowbit bench --weights F32,nf4 --ctx 256 --chunks 2 -t 2"},
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit bench", "  lowbit bench --weights F32,nf4 --ctx 256 --chunks 2 -t 2",
+        "  lowbit bench --model llama82m-Q4_K_M.gguf --chunks 3"},
         name = "bench", description = "Prompt-processing speed (tokens/s) of the engine on a Llama-shaped 82M-parameter model with random weights, per weight dtype.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "D", description = "Where the fixtures live (created when missing; default: a temp folder).")
@@ -35,6 +36,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured chunks after one warm-up chunk (default ${DEFAULT-VALUE}).")
     int chunks;
+
+    @Option(names = "--model", paramLabel = "MODEL", description = "Time this model folder or .gguf file (e.g. the file llama-bench runs) "
+            + "instead of the fixtures; --weights and --dir do not apply then.")
+    Path model;
 
     @Spec
     CommandSpec spec;
@@ -52,17 +57,34 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--weights: '" + w + "' is neither a stored dtype (F32, F16, BF16) nor a scheme (int8, int8-block, int4, int4-asym, nf4, fp4)");
             }
         }
+        if (model != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--weights") || dir != null)
+                throw new IllegalArgumentException("--model times the given model: --weights and --dir do not apply");
+            try (Transformer t = Transformer.open(model)) {
+                printHeader(out);
+                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", model.getFileName(), tokensPerSecond(t));
+            }
+            return 0;
+        }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("lowbit-bench");
-        int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
-        out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
+        printHeader(out);
         for (String w : weights) {
             try (Transformer t = Transformer.open(fixture(root, w))) {
-                Perplexity.run(t, ids, ctx, 1, null);
-                Perplexity.Result r = Perplexity.run(t, java.util.Arrays.copyOfRange(ids, ctx, ids.length), ctx, chunks, null);
-                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", w, r.tokensPerSecond());
+                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", w, tokensPerSecond(t));
             }
         }
         return 0;
+    }
+
+    private void printHeader(java.io.PrintWriter out) {
+        out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
+    }
+
+    /** One warm-up chunk, then the measured ones, of random token ids over the model's vocabulary. */
+    private double tokensPerSecond(Transformer t) {
+        int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, t.config().vocab()).toArray();
+        Perplexity.run(t, ids, ctx, 1, null);
+        return Perplexity.run(t, java.util.Arrays.copyOfRange(ids, ctx, ids.length), ctx, chunks, null).tokensPerSecond();
     }
 
     /** The fixture in a stored dtype, or the F32 fixture quantized with a scheme (lowbit layout). */

@@ -3,24 +3,28 @@ package dev.lowbit.quantizers;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
-/** Shared helpers of the block quantizers. */
-final class Blocks {
+/** Shared helpers of the block quantizers (parallel() is also used by the GGUF export). */
+public final class Blocks {
     private Blocks() {}
 
-    interface RangeBody {
+    public interface RangeBody {
         void run(int lo, int hi);
     }
 
     private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
 
     /** Runs body over [0, n) in slices of at most `grain`, on a pool of -Dlowbit.threads threads (default: all cores). */
-    static void parallel(int n, int grain, RangeBody body) {
+    public static void parallel(int n, int grain, RangeBody body) {
         int slices = (n + grain - 1) / grain;
         if (slices <= 1 || POOL.getParallelism() == 1) {
             for (int s = 0; s < slices; s++) body.run(s * grain, Math.min(n, (s + 1) * grain));
             return;
         }
         POOL.submit(() -> IntStream.range(0, slices).parallel().forEach(s -> body.run(s * grain, Math.min(n, (s + 1) * grain)))).join();
+    }
+
+    public static int threads() {
+        return POOL.getParallelism();
     }
 
     static void checkBlock(int block) {

@@ -35,7 +35,7 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         QuantError.Acc err = new QuantError.Acc();
         int zero = cb.code(0f);
         Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
-            float[] x = new float[block];
+            float[] x = new float[block], back = new float[block];
             int[] codes = new int[block];
             QuantError.Acc local = new QuantError.Acc();
             for (int b = lo; b < hi; b++) {
@@ -55,7 +55,9 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                     int second = i + 1 < len ? codes[i + 1] : m == 0 ? 0 : zero; // an odd tail pads with the code of 0 · (1/absmax)
                     packed[base + i / 2] = (byte) (codes[i] << 4 | second);
                 }
-                for (int i = 0; i < len; i++) local.add(v[i], cb.value(codes[i]) * m);
+                if (doubleQuant) continue; // the error is measured against the double-quantized scales, in errorAgainst
+                for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * m;
+                local.add(v, 0, back, 0, len);
             }
             err.merge(local);
         });
@@ -79,11 +81,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         QuantError.Acc err = new QuantError.Acc();
         Blocks.parallel(a.length, 1 << 12, (lo, hi) -> {
             QuantError.Acc local = new QuantError.Acc();
+            float[] x = new float[block], back = new float[block];
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * block;
-                float[] v = new float[(int) Math.min(block, n - start)];
+                int len = (int) Math.min(block, n - start);
+                float[] v = len == block ? x : new float[len];
                 src.read(start, v);
-                for (int i = 0; i < v.length; i++) local.add(v[i], value(start + i, a));
+                float m = a[b];
+                for (int i = 0; i < len; i++) {
+                    int pair = packed[(int) ((start + i) >>> 1)] & 0xff;
+                    back[i] = codebook.value(((start + i) & 1) == 0 ? pair >>> 4 : pair & 0xf) * m;
+                }
+                local.add(v, 0, back, 0, len);
             }
             err.merge(local);
         });

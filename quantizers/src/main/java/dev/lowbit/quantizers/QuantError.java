@@ -19,6 +19,24 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             max = Math.max(max, Math.abs(e));
         }
 
+        /**
+         * Adds original[oOff + i] against dequantized[dOff + i] for i in [0, len): the same sums in the same order as
+         * add() element by element (so the same numbers), kept in locals rather than fields while the loop runs.
+         */
+        public void add(float[] original, int oOff, float[] dequantized, int dOff, int len) {
+            double s = signal, err = error, m = max;
+            for (int i = 0; i < len; i++) {
+                double o = original[oOff + i], e = o - dequantized[dOff + i];
+                s += o * o;
+                err += e * e;
+                m = Math.max(m, Math.abs(e));
+            }
+            n += len;
+            signal = s;
+            error = err;
+            max = m;
+        }
+
         public synchronized void merge(Acc o) {
             n += o.n;
             signal += o.signal;

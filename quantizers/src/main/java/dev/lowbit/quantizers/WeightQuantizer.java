@@ -120,9 +120,11 @@ public final class WeightQuantizer {
         int blocks = Math.toIntExact((n + r.block() - 1) / r.block());
         float[] a = new float[blocks];
         Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
+            float[] x = new float[r.block()];
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * r.block();
-                float[] v = new float[(int) Math.min(r.block(), n - start)];
+                int len = (int) Math.min(r.block(), n - start);
+                float[] v = len == x.length ? x : new float[len];
                 src.read(start, v);
                 a[b] = Blocks.absmax(v, t.name(), start);
             }

@@ -7,7 +7,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Base and candidate over the same chunks, compared position by position as llama.cpp's KL-divergence mode does:
- * only per-token scalars are kept (nll of each, KL(base‖candidate), p(target) of each, top-1 of each), never logits.
+ * only per-token scalars are kept (nll of each, KL(base‖candidate), p(target) of each, top-1 of each), and logits
+ * only for a slice of rows at a time (lm_head applied to the hidden states slice by slice).
  */
 public final class Drift {
     private Drift() {}
@@ -21,6 +22,11 @@ public final class Drift {
     }
 
     public static Tokens run(Transformer base, Transformer cand, int[] ids, int ctx, int maxChunks, IntConsumer progress) {
+        return run(base, cand, ids, ctx, maxChunks, progress, Perplexity.LOGIT_FLOATS);
+    }
+
+    /** As above, holding about logitFloats floats of logits per model at a time. */
+    static Tokens run(Transformer base, Transformer cand, int[] ids, int ctx, int maxChunks, IntConsumer progress, long logitFloats) {
         if (base.config().vocab() != cand.config().vocab())
             throw new IllegalArgumentException("vocabularies differ: " + base.config().vocab() + " vs " + cand.config().vocab());
         int chunks = Perplexity.chunks(ids.length, ctx, maxChunks);
@@ -29,17 +35,30 @@ public final class Drift {
         Tokens t = new Tokens(new int[n], new int[n], new int[n], new double[n], new double[n], new double[n], new double[n],
                 new double[n], new int[n], new int[n]);
         int batch = Math.max(1, Perplexity.BATCH_TOKENS / ctx);
+        float[] lb = null, lc = null; // logits of a slice of rows, base and candidate: never [tokens × vocab]
         for (int ch = 0; ch < chunks; ch += batch) {
-            int b = Math.min(batch, chunks - ch), first = ch;
-            float[] lb = base.forward(ids, ch * ctx, ctx, b), lc = cand.forward(ids, ch * ctx, ctx, b);
-            Kernels.parallel(b * per, k -> {
-                int c = k / per, i = k % per, row = c * ctx + i, slot = (first + c) * per + i;
-                int target = ids[first * ctx + row + 1];
-                compare(lb, lc, row * vocab, vocab, target, t, slot);
-                t.chunk[slot] = first + c;
-                t.position[slot] = i + 1;
-                t.target[slot] = target;
-            });
+            int b = Math.min(batch, chunks - ch), first = ch, rows = b * ctx;
+            float[] hb = base.hidden(ids, ch * ctx, ctx, b), hc = cand.hidden(ids, ch * ctx, ctx, b);
+            int step = Perplexity.logitStep(rows, vocab, logitFloats, base, cand);
+            if (lb == null || lb.length < step * vocab) {
+                lb = new float[step * vocab];
+                lc = new float[step * vocab];
+            }
+            for (int r0 = 0; r0 < rows; r0 += step) {
+                int rn = Math.min(step, rows - r0), from = r0;
+                base.logits(hb, r0, rn, lb);
+                cand.logits(hc, r0, rn, lc);
+                float[] sb = lb, sc = lc;
+                Kernels.parallel(rn, k -> {
+                    int row = from + k, c = row / ctx, i = row % ctx;
+                    if (i == per) return; // the last position has no next token
+                    int slot = (first + c) * per + i, target = ids[first * ctx + row + 1];
+                    compare(sb, sc, k * vocab, vocab, target, t, slot);
+                    t.chunk[slot] = first + c;
+                    t.position[slot] = i + 1;
+                    t.target[slot] = target;
+                });
+            }
             if (progress != null) progress.accept(ch + b);
         }
         return t;

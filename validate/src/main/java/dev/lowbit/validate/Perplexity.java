@@ -59,15 +59,43 @@ public final class Perplexity {
     /** Chunks shorter than this are run several at a time, so that matrix multiplies see enough rows. */
     static final int BATCH_TOKENS = 512;
 
-    /** −log p(token[i+1] | tokens ≤ i) for i in 0..n-2 of each of `batch` consecutive chunks of n tokens. */
+    /** Logits held at a time: about this many floats (16 MiB), never [tokens × vocab] (a 32k context × 4k vocab is 512 MiB). */
+    static final long LOGIT_FLOATS = 1 << 22;
+
+    /** Rows of logits per lm_head call over `rows` rows: about LOGIT_FLOATS floats, in multiples every model accepts. */
+    static int logitStep(int rows, int vocab, Transformer... models) {
+        return logitStep(rows, vocab, LOGIT_FLOATS, models);
+    }
+
+    static int logitStep(int rows, int vocab, long floats, Transformer... models) {
+        int granule = 1;
+        for (Transformer m : models) granule = Math.max(granule, m.logitGranule());
+        long want = Math.max(1, floats / vocab);
+        return (int) Math.min(rows, Math.max(granule, want / granule * granule));
+    }
+
+    /**
+     * −log p(token[i+1] | tokens ≤ i) for i in 0..n-2 of each of `batch` consecutive chunks of n tokens: the hidden
+     * states once, then lm_head and the log-softmax a slice of rows at a time.
+     */
     public static double[][] tokenNll(Transformer model, int[] ids, int off, int n, int batch) {
-        float[] logits = model.forward(ids, off, n, batch);
-        int vocab = model.config().vocab();
+        return tokenNll(model, ids, off, n, batch, LOGIT_FLOATS);
+    }
+
+    /** As above, holding about logitFloats floats of logits at a time. */
+    static double[][] tokenNll(Transformer model, int[] ids, int off, int n, int batch, long logitFloats) {
+        float[] x = model.hidden(ids, off, n, batch);
+        int vocab = model.config().vocab(), rows = n * batch, step = logitStep(rows, vocab, logitFloats, model);
         double[][] nll = new double[batch][n - 1];
-        Kernels.parallel(batch * (n - 1), k -> {
-            int b = k / (n - 1), i = k % (n - 1), row = b * n + i;
-            nll[b][i] = logSumExp(logits, row * vocab, vocab) - logits[row * vocab + ids[off + row + 1]];
-        });
+        float[] logits = new float[step * vocab];
+        for (int r0 = 0; r0 < rows; r0 += step) {
+            int rn = Math.min(step, rows - r0), first = r0;
+            model.logits(x, r0, rn, logits);
+            Kernels.parallel(rn, k -> {
+                int row = first + k, b = row / n, i = row % n;
+                if (i < n - 1) nll[b][i] = logSumExp(logits, k * vocab, vocab) - logits[k * vocab + ids[off + row + 1]];
+            });
+        }
         return nll;
     }
 

@@ -2,6 +2,7 @@ package dev.lowbit.quantizers.gguf;
 
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
+import dev.lowbit.quantizers.Blocks;
 import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
@@ -11,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.LongConsumer;
@@ -132,11 +132,21 @@ public final class GgufExport {
         float[] imp = f.usesImportance() ? weighting.importance(it.name()) : null;
         if (imp != null && imp.length != cols)
             throw new IllegalArgumentException("tensor '" + it.name() + "': the importance matrix has " + imp.length + " columns, the weight " + cols);
-        byte[] row = new byte[(int) type.rowBytes(cols)];
-        for (int r = 0; r < rows; r++) {
-            Arrays.fill(row, (byte) 0);
-            f.quantize(v, r * cols, cols, row, 0, imp, 0);
-            out.write(row);
-        }
+        out.write(quantizeRows(f, v, rows, cols, imp, true));
+    }
+
+    /**
+     * The rows of v [rows × cols] in format f (weighted by importance per column when not null), concatenated. In parallel, row ranges go to the quantizer pool; each row
+     * is encoded independently into its own bytes, so the result is the same as the sequential one, byte for byte.
+     */
+    static byte[] quantizeRows(WeightFormat f, float[] v, int rows, int cols, float[] importance, boolean parallel) {
+        int rowBytes = Math.toIntExact(f.rowBytes(cols));
+        byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
+        Blocks.RangeBody body = (lo, hi) -> {
+            for (int r = lo; r < hi; r++) f.quantize(v, r * cols, cols, data, r * rowBytes, importance, 0);
+        };
+        if (parallel) Blocks.parallel(rows, Math.max(1, rows / (8 * Blocks.threads())), body);
+        else body.run(0, rows);
+        return data;
     }
 }

@@ -97,6 +97,18 @@ public final class Transformer implements AutoCloseable {
 
     /** Logits [batch·n × vocab] for `batch` consecutive sequences of n tokens starting at tokens[off]. */
     public float[] forward(int[] tokens, int off, int n, int batch) {
+        float[] x = hidden(tokens, off, n, batch);
+        float[] out = new float[n * batch * w.lmHead().rows()];
+        logits(x, 0, n * batch, out);
+        return out;
+    }
+
+    /**
+     * The final (normed) hidden states [batch·n × hidden] of `batch` consecutive sequences of n tokens starting at
+     * tokens[off]: what lm_head turns into logits. With {@link #logits} a caller holds logits for a few rows at a
+     * time instead of [batch·n × vocab].
+     */
+    public float[] hidden(int[] tokens, int off, int n, int batch) {
         int d = c.hidden(), rows = n * batch;
         seqLen = n;
         if (w.positions() != null && n > c.maxPositions())
@@ -122,7 +134,25 @@ public final class Transformer implements AutoCloseable {
             ops.add(h, 0, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias()), 0, rows * d);
         }
         norm(h, w.finalNorm(), w.finalNormBias(), x, rows);
-        return matmul(w.lmHead(), x, rows, null);
+        return x;
+    }
+
+    /**
+     * Logits of rows [row0, row0+rows) of hidden states from the last {@link #hidden} call, into out [rows × vocab].
+     * An LLM.int8 lm_head quantizes its activations per sequence, so it takes whole sequences (see {@link #logitGranule}).
+     */
+    public void logits(float[] hidden, int row0, int rows, float[] out) {
+        int d = c.hidden();
+        if (w.lmHead() instanceof Int8LtWeights && (row0 % seqLen != 0 || rows % seqLen != 0))
+            throw new IllegalArgumentException("an LLM.int8 lm_head takes whole sequences of " + seqLen + " rows, not rows " + row0 + "+" + rows);
+        float[] in = row0 == 0 && rows * d == hidden.length ? hidden : java.util.Arrays.copyOfRange(hidden, row0 * d, (row0 + rows) * d);
+        if (w.lmHead() instanceof Int8LtWeights lt) lt.matmul(in, rows, seqLen, out, null);
+        else Kernels.matmul(w.lmHead(), in, rows, out, null);
+    }
+
+    /** {@link #logits} takes rows in multiples of this: 1, or the sequence length of the last forward for an LLM.int8 lm_head. */
+    public int logitGranule() {
+        return w.lmHead() instanceof Int8LtWeights ? seqLen : 1;
     }
 
     /** The MLP's inner activations: silu(gate)·up for gated models, gelu(up) otherwise. */
