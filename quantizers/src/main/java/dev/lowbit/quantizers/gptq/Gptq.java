@@ -11,13 +11,15 @@ import java.util.stream.IntStream;
  *
  * <p>Block formats choose their parameters (scales, mins, sub-block scales) per block, so a column's code depends on
  * its block. A row's block is encoded by the format's own quantizer (through a {@link BlockEncoder}, which may weight
- * by importance) at the moment the sweep reaches its first column, from that block's current, error-updated weights;
- * the block's codes are then fixed, and its columns are walked one by one, each one's error (w − q) / U_qq propagating
- * to every later column, inside the block too. This is exact for any format (what is stored is exactly the
- * encoding whose values the error feedback used, with nothing format-specific) at the price of no feedback between
- * columns of one block before they are coded: a per-format "nearest code with fixed block parameters" would add it,
- * but re-encoding the whole block per column would change the block parameters under columns already fixed. The
- * sequential per-column update with fixed codes equals the joint optimal compensation for the whole block (OBS).
+ * by importance) when the sweep reaches its first column, from that block's current, error-updated weights; this fixes
+ * the block parameters. Then each column of the block takes the nearest value the format can store with those
+ * parameters, given the column's error-updated weight (so columns inside a block get feedback too), and its error
+ * (w − q) / U_qq spreads to every later column. "Nearest value with fixed parameters" is generic: {@link CodeBits}
+ * finds each element's code bits by probing the format, and the candidates come from the format's own decoder. A format
+ * whose codes cannot be found that way (none of lowbit's 4/5/6/8-bit formats) keeps the codes its encoder chose at the
+ * block start. Re-encoding the whole block per column instead would change the parameters under columns already
+ * fixed. Every block is checked to decode to exactly the values the error feedback used, so the output is a plain
+ * file of the format.
  *
  * <p>act_order (columns by descending diag H) is not offered: blocks run along the stored column order, so it would
  * need the permutation stored with the weight, which none of these formats has.
@@ -78,27 +80,38 @@ public final class Gptq {
         double[] wd = new double[n * cols];
         for (int r = 0; r < n; r++)
             for (int c = 0; c < cols; c++) wd[r * cols + c] = dead[c] ? 0 : w[(lo + r) * cols + c];
-        float[] block = new float[bs], q = new float[n * cols];
+        float[] block = new float[bs], q = new float[n * cols], check = new float[bs];
         MemorySegment seg = MemorySegment.ofArray(out);
+        CodeBits codes = CodeBits.of(f);
+        float[][] cand = new float[n][];
         double[] err = new double[n * batch];
         for (int i1 = 0; i1 < cols; i1 += batch) {
             int i2 = Math.min(cols, i1 + batch), nb = i2 - i1;
             for (int i = i1; i < i2; i++) {
-                if (i % bs == 0) {
-                    for (int r = 0; r < n; r++) {
-                        for (int k = 0; k < bs; k++) block[k] = (float) wd[r * cols + i + k];
-                        long at = (long) (lo + r) * rowBytes + (long) i / bs * f.blockBytes();
+                int e = i % bs, start = i - e;
+                for (int r = 0; r < n; r++) {
+                    int row = r * cols;
+                    long at = (long) (lo + r) * rowBytes + (long) start / bs * f.blockBytes();
+                    if (e == 0) {
+                        for (int k = 0; k < bs; k++) block[k] = (float) wd[row + i + k];
                         enc.encode(block, 0, bs, out, (int) at, i);
-                        f.dequantize(seg, at, bs, q, r * cols + i);
+                        f.dequantize(seg, at, bs, q, row + i);
+                        if (codes != null) cand[r] = codes.candidates(f, out, (int) at);
+                    }
+                    if (codes != null) {
+                        int best = nearest(cand[r], bs, e, wd[row + i]);
+                        codes.set(out, (int) at, e, best);
+                        q[row + i] = cand[r][best * bs + e];
+                        if (e == bs - 1) verify(f, seg, at, q, row + start, check);
                     }
                 }
                 double d = u[i * cols + i];
                 for (int r = 0; r < n; r++) {
                     int row = r * cols;
-                    double e = (wd[row + i] - q[row + i]) / d;
-                    err[r * batch + i - i1] = e;
+                    double ei = (wd[row + i] - q[row + i]) / d;
+                    err[r * batch + i - i1] = ei;
                     int ui = i * cols;
-                    for (int j = i + 1; j < i2; j++) wd[row + j] -= e * u[ui + j];
+                    for (int j = i + 1; j < i2; j++) wd[row + j] -= ei * u[ui + j];
                 }
             }
             if (i2 == cols) break;
@@ -112,6 +125,28 @@ public final class Gptq {
                 }
             }
         }
+    }
+
+    /** The pattern whose value for element e is nearest x (the first of equals). */
+    private static int nearest(float[] cand, int bs, int e, double x) {
+        int best = 0;
+        double bestD = Double.POSITIVE_INFINITY;
+        for (int p = 0, patterns = cand.length / bs; p < patterns; p++) {
+            double d = Math.abs(cand[p * bs + e] - x);
+            if (d < bestD) {
+                bestD = d;
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    /** What is stored must decode to exactly the values the error feedback used. */
+    private static void verify(WeightFormat f, MemorySegment seg, long at, float[] q, int qOff, float[] check) {
+        f.dequantize(seg, at, check.length, check, 0);
+        for (int k = 0; k < check.length; k++)
+            if (Float.floatToIntBits(check[k]) != Float.floatToIntBits(q[qOff + k]))
+                throw new IllegalStateException(f.name() + ": a code changed another element's value; its codes are not independent");
     }
 
     /** The layer-output error GPTQ minimises: tr((W − Q)·H·(W − Q)ᵀ), for w and q [rows × cols]. */

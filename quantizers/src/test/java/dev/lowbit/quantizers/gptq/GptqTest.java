@@ -82,16 +82,18 @@ class GptqTest {
         double[][] w = new double[rows][cols];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) w[r][c] = dead[c] ? 0 : w0[r * cols + c];
         float[] q = new float[rows * cols];
-        byte[] blockBytes = new byte[f.blockBytes()];
-        float[] block = new float[bs], back = new float[bs];
+        byte[][] blockBytes = new byte[rows][f.blockBytes()];
+        float[] block = new float[bs];
         for (int c = 0; c < cols; c++) {
-            if (c % bs == 0) {
-                for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < rows; r++) {
+                if (c % bs == 0) { // the block's parameters, chosen by the format's encoder from the current weights
                     for (int k = 0; k < bs; k++) block[k] = (float) w[r][c + k];
-                    f.quantize(block, 0, bs, blockBytes, 0);
-                    f.dequantize(MemorySegment.ofArray(blockBytes), 0, bs, back, 0);
-                    System.arraycopy(back, 0, q, r * cols + c, bs);
+                    f.quantize(block, 0, bs, blockBytes[r], 0);
                 }
+                double best = Double.POSITIVE_INFINITY;
+                for (double v : grid(f.name(), blockBytes[r], c % bs))
+                    if (Math.abs(v - w[r][c]) < Math.abs(best - w[r][c])) best = v;
+                q[r * cols + c] = (float) best;
             }
             for (int r = 0; r < rows; r++) {
                 double e = (w[r][c] - q[r * cols + c]) / hinv[c][c];
@@ -103,6 +105,57 @@ class GptqTest {
             hinv = next;
         }
         return q;
+    }
+
+    static final int[] KVALUES_IQ4NL = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    /** bitsandbytes' NF4 table (functional.py, create_normal_map's published values). */
+    static final float[] NF4 = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f, -0.28444138169288635f,
+            -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f,
+            0.33791524737358093f, 0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+
+    static float f16(byte[] b, int off) {
+        return Float.float16ToFloat((short) ((b[off] & 0xff) | (b[off + 1] << 8)));
+    }
+
+    /** The values element e of a block can take with the block's parameters as stored, from each format's published layout. */
+    static double[] grid(String format, byte[] b, int e) {
+        double[] g;
+        switch (format) {
+            case "Q4_0", "int4" -> { // f16 d, codes 0..15 around 8
+                g = new double[16];
+                for (int c = 0; c < 16; c++) g[c] = (c - 8) * f16(b, 0);
+            }
+            case "Q8_0" -> {
+                g = new double[256];
+                for (int c = -128; c < 128; c++) g[c + 128] = c * f16(b, 0);
+            }
+            case "IQ4_NL" -> {
+                g = new double[16];
+                for (int c = 0; c < 16; c++) g[c] = f16(b, 0) * KVALUES_IQ4NL[c];
+            }
+            case "nf4" -> { // lowbit block: f32 absmax first
+                float m = ByteBuffer.wrap(b, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+                g = new double[16];
+                for (int c = 0; c < 16; c++) g[c] = NF4[c] * m;
+            }
+            case "Q4_K" -> { // d, dmin f16; 12 bytes of 6-bit scales and mins (get_scale_min_k4); sub-block of 32 = e / 32
+                int j = e / 32, sc, m;
+                int[] q = new int[12];
+                for (int i = 0; i < 12; i++) q[i] = b[4 + i] & 0xff;
+                if (j < 4) {
+                    sc = q[j] & 63;
+                    m = q[j + 4] & 63;
+                } else {
+                    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+                    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+                }
+                float d1 = f16(b, 0) * sc, m1 = f16(b, 2) * m;
+                g = new double[16];
+                for (int c = 0; c < 16; c++) g[c] = d1 * c - m1;
+            }
+            default -> throw new IllegalArgumentException(format);
+        }
+        return g;
     }
 
     /** Gauss–Jordan with partial pivoting. */
@@ -137,7 +190,7 @@ class GptqTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q8_0", "IQ4_NL", "nf4", "fp4", "int4", "int4-asym"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "IQ4_NL", "nf4", "int4"})
     void smallLayerMatchesStraightforward(String name) {
         int rows = 8, cols = 64;
         Random rnd = new Random(name.hashCode());
@@ -155,7 +208,7 @@ class GptqTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_K", "Q6_K", "IQ4_XS", "Q3_K"})
+    @ValueSource(strings = {"Q4_K"})
     void superBlocksMatchStraightforward(String name) {
         int rows = 4, cols = 512;
         Random rnd = new Random(name.hashCode());
@@ -167,9 +220,13 @@ class GptqTest {
         assertArrayEquals(straightforward(w, rows, cols, h, f, 0.01), q, 1e-5f, name);
     }
 
-    /** Random layers of several shapes: GPTQ's output error tr((W−Q)H(W−Q)ᵀ) is below round-to-nearest's. */
+    /**
+     * Every other format (no grid written here): on random layers GPTQ's output error tr((W−Q)H(W−Q)ᵀ) is below
+     * round-to-nearest's. (What is stored decoding to the values the feedback used is checked inside GPTQ itself.)
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "IQ4_NL", "nf4", "int4", "Q4_K"})
+    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+            "nf4", "fp4", "int4", "int4-asym"})
     void beatsRoundToNearestOnRandomLayers(String name) {
         Random rnd = new Random(7 + name.hashCode());
         int rows = 32, cols = 256;
@@ -186,7 +243,7 @@ class GptqTest {
      * tokens times input_layernorm's weight, computed here from the checkpoint (H = XᵀX / n).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "IQ4_NL", "nf4", "Q4_K"})
+    @ValueSource(strings = {"Q4_0", "IQ4_NL", "IQ4_XS", "nf4", "Q4_K", "Q6_K"})
     void beatsRoundToNearestOnARealLayer(String name) throws Exception {
         Path dir = Samples.requireShared("tiny-llama");
         byte[] raw = Files.readAllBytes(dir.resolve("reference/eval_token_ids.i32"));
