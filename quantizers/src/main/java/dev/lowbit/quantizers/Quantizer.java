@@ -55,6 +55,12 @@ public final class Quantizer {
     /** As run(…), with LoRA adapters merged into the base on the fly (W + scale·B·A, float32) before quantizing. */
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
                              List<LoraAdapter> loras) throws IOException {
+        return run(model, out, recipe, dryRun, zstd, progress, loras, null);
+    }
+
+    /** As run(…), each quantized weight encoded by encoder when it takes it (GPTQ), else by the format's encoder. */
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
+                             List<LoraAdapter> loras, WeightEncoder encoder) throws IOException {
         long start = System.nanoTime();
         ModelConfig cfg = ModelConfig.read(model);
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
@@ -90,7 +96,7 @@ public final class Quantizer {
                 } else {
                     boolean conv1d = cfg.arch() == Architecture.GPT2 && CONV1D.matcher(t.name()).matches();
                     FloatSource src = merged != null ? MergedSource.of(t, loras, conv1d) : conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
-                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone).parts(metadata));
+                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone, encoder).parts(metadata));
                 }
             }
             if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", Integer.toString(Layout.LOWBIT_FORMAT));

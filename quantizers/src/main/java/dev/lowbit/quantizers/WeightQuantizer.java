@@ -25,11 +25,13 @@ public final class WeightQuantizer {
     private final Tensor t;
     private final FloatSource src;
     private final Consumer<TensorReport> report;
+    private final WeightEncoder encoder;
     private Object result;
     private int pending;
     private long outBytes;
 
-    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
+    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report, WeightEncoder encoder) {
+        this.encoder = encoder;
         this.r = r;
         this.t = t;
         this.src = src;
@@ -37,6 +39,7 @@ public final class WeightQuantizer {
     }
 
     private synchronized Object result() {
+        if (result == null && encoder != null) result = EncodedWeight.of(encoder, r, t.name(), src);
         if (result == null) {
             if (r.layout() == Layout.LOWBIT) result = BlockQuantizer.quantize(src, r.format(src.shape()), t.name());
             else result = switch (r.scheme()) {

@@ -2,6 +2,7 @@ package dev.lowbit.quantizers.gguf;
 
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
+import dev.lowbit.quantizers.WeightEncoder;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
@@ -76,6 +77,11 @@ public final class GgufExport {
      * progress receives the number of tensor bytes written so far.
      */
     public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress) throws IOException {
+        return run(model, out, ft, dryRun, progress, null);
+    }
+
+    /** As run(…), each quantized 2-D tensor encoded by encoder (under its HF name) when it takes it (GPTQ). */
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, WeightEncoder encoder) throws IOException {
         long t0 = System.nanoTime();
         try (HfModel m = HfModel.open(model)) {
             Built b = build(m, ft);
@@ -92,7 +98,7 @@ public final class GgufExport {
                 dataBytes += bytes;
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
                 if (type != GgmlType.F32 && WeightFormats.named(type.name()) == null && !missing.contains(type.name())) missing.add(type.name());
-                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o)));
+                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, encoder)));
             }
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
             if (!dryRun) {
@@ -106,7 +112,7 @@ public final class GgufExport {
     }
 
     /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */
-    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out) throws IOException {
+    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, WeightEncoder encoder) throws IOException {
         float[] v = it.data().get();
         int cols = (int) ne[0];
         int rows = v.length / Math.max(1, cols);
@@ -123,6 +129,13 @@ public final class GgufExport {
         }
         WeightFormat f = WeightFormats.named(type.name());
         if (f == null) throw new IllegalStateException("no " + type + " quantizer");
+        if (encoder != null && ne.length == 2) {
+            byte[] all = encoder.encode(it.source(), v, rows, cols, f);
+            if (all != null) {
+                out.write(all);
+                return;
+            }
+        }
         byte[] row = new byte[(int) type.rowBytes(cols)];
         for (int r = 0; r < rows; r++) {
             Arrays.fill(row, (byte) 0);
