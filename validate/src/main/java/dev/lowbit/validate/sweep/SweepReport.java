@@ -38,8 +38,10 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
     }
 
     private String describe() {
-        return f("%s tokens of %s in chunks of %s (at most %s), judged by lowbit's engine, embeddings and lm_head in float for every candidate.",
-                inputs.getOrDefault("tokens", "?"), inputs.getOrDefault("text", "?"), inputs.getOrDefault("ctx", "?"), inputs.getOrDefault("max_chunks", "?"));
+        Object max = inputs.getOrDefault("max_chunks", 0);
+        String chunks = max instanceof Number n && n.intValue() > 0 ? f("the first %d chunks", n.intValue()) : "chunks";
+        return f("%s tokens of %s, scored in %s of %s, judged by lowbit's engine, embeddings and lm_head in float for every candidate.",
+                inputs.getOrDefault("tokens", "?"), inputs.getOrDefault("text", "?"), chunks, inputs.getOrDefault("ctx", "?"));
     }
 
     public String json() {
@@ -105,7 +107,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
             s.append(f("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.2f</text>", px, TOP + ph + 16, b));
         }
         for (int e = (int) Math.floor(lMin); e <= Math.ceil(lMax); e++)
-            for (int m : new int[] {1, 2, 5}) {
+            for (double m : lMax - lMin < 1.2 ? new double[] {1, 1.5, 2, 3, 4, 5, 6, 7, 8} : new double[] {1, 2, 5}) {
                 double k = m * Math.pow(10, e), l = Math.log10(k);
                 if (l < lMin || l > lMax) continue;
                 double py = y.applyAsDouble(k);
@@ -122,14 +124,23 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
             for (Sweep.Row r : front) pts.append(f("%.1f,%.1f ", x.applyAsDouble(r.bitsPerWeight()), y.applyAsDouble(r.meanKld())));
             s.append("<polyline id=\"front\" fill=\"none\" stroke=\"#17803d\" stroke-width=\"1.5\" points=\"").append(pts.toString().trim()).append("\"/>");
         }
+        List<double[]> placed = new ArrayList<>(); // label boxes: x0, x1, baseline y
         for (Sweep.Row r : rows) {
             double px = x.applyAsDouble(r.bitsPerWeight()), py = y.applyAsDouble(r.meanKld());
             boolean fr = onFront(r);
+            double lx = px + 7, ly = py + 4, lw = 6.2 * r.recipe().length();
+            for (int tries = 0; tries < 12 && overlaps(placed, lx, lx + lw, ly); tries++) ly += 13;
+            placed.add(new double[] {lx, lx + lw, ly});
             s.append(f("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"%s\"><title>%s: %.2f bits, KLD %.5f</title></circle>", px, py,
                     fr ? "#17803d" : "#fff", fr ? "#17803d" : color(r.kind()), esc(r.recipe()), r.bitsPerWeight(), r.meanKld()));
-            s.append(f("<text x=\"%.1f\" y=\"%.1f\">%s</text>", px + 7, py + 4, esc(r.recipe())));
+            s.append(f("<text x=\"%.1f\" y=\"%.1f\">%s</text>", lx, ly, esc(r.recipe())));
         }
         return s.append("</svg>").toString();
+    }
+
+    private static boolean overlaps(List<double[]> placed, double x0, double x1, double y) {
+        for (double[] b : placed) if (x0 < b[1] && b[0] < x1 && Math.abs(y - b[2]) < 12) return true;
+        return false;
     }
 
     private static String color(String kind) {
