@@ -26,6 +26,8 @@ public final class Transformer implements AutoCloseable {
     private final float[] slopes;
     /** Tokens per sequence of the forward pass under way (LLM.int8 finds outlier columns per sequence). */
     private int seqLen;
+    /** Sees the input of every linear layer before it is applied (calibration), or null. */
+    private ActivationObserver observer;
 
     /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
     public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY,
@@ -71,6 +73,16 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return c;
+    }
+
+    /** Installs (or, with null, removes) the observer of every linear layer's input. */
+    public void observe(ActivationObserver o) {
+        observer = o;
+    }
+
+    /** Every linear weight (lm_head as output.weight) under its GGUF name, the name importance matrices use. */
+    public java.util.Map<Weights, String> linearNames() {
+        return LinearWeights.of(w);
     }
 
     /** The bound tensors under transformers names and layouts (for tensor-by-tensor comparison). */
@@ -128,6 +140,7 @@ public final class Transformer implements AutoCloseable {
 
     private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
         float[] out = new float[n * wt.rows()];
+        if (observer != null) observer.observe(wt, in, n);
         if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
         else Kernels.matmul(wt, in, n, out, bias);
         return out;
