@@ -1,6 +1,14 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.quantizers.calib.Calibration;
+import dev.lowbit.quantizers.gptq.Gptq;
+import dev.lowbit.quantizers.gptq.GptqEncoder;
 import dev.lowbit.validate.Perplexity;
+import dev.lowbit.validate.calib.Calibrator;
+import dev.lowbit.validate.model.Transformer;
+import dev.lowbit.validate.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
 import dev.lowbit.validate.sweep.Sweep;
 import dev.lowbit.validate.sweep.SweepRecipe;
 import dev.lowbit.validate.sweep.SweepReport;
@@ -45,23 +53,62 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder for sweep.html, sweep.md and sweep.json (created if needed).")
     Path out;
 
+    @Option(names = "--calibrate", paramLabel = "TEXT", description = "Calibrate on this UTF-8 text first (never the evaluation text), collecting each linear "
+            + "layer's input statistics XᵀX for the +gptq recipes.")
+    Path calibrate;
+
+    @Option(names = "--calib-ctx", paramLabel = "N", description = "Tokens per calibration chunk (default 512, as llama-imatrix).")
+    Integer calibCtx;
+
+    @Option(names = "--gptq", description = "Add a GPTQ row (+gptq) for every scheme given (needs --calibrate).")
+    boolean gptq;
+
+    @Option(names = "--gptq-damp", paramLabel = "F", description = "GPTQ dampening: this fraction of the mean diagonal of XᵀX is added to it (default 0.01).")
+    Double gptqDamp;
+
     @Option(names = "--json", description = "Print sweep.json's content on stdout instead of the table.")
     boolean json;
 
     @Spec
     CommandSpec spec;
 
+    /** XᵀX of every linear layer's input over the calibration text (chunks of --calib-ctx tokens with BOS, as llama-imatrix). */
+    private Calibration calibration(boolean people) throws IOException {
+        Tokenizer tok = Tokenizer.load(model);
+        int[] ids = tok.encode(EvalInput.readText(calibrate), true);
+        int[] with = tok.encode("a", true), without = tok.encode("a", false);
+        int bos = with.length > without.length ? with[0] : -1;
+        var o = new Calibrator.Options(calibCtx, 0, true, true);
+        Progress bar = Progress.start("calibrate", Calibrator.chunks(ids.length, o), people);
+        try (Transformer t = Transformer.open(model)) {
+            return Calibrator.run(t, ids, bos, o, calibrate.toString(), (done, n) -> bar.update(done));
+        } finally {
+            bar.done();
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         input.check();
         List<SweepRecipe> recipes = new ArrayList<>();
         for (String s : schemes) recipes.add(SweepRecipe.parse(s));
+        if (gptq) for (String s : schemes) if (!SweepRecipe.parse(s).gptq()) recipes.add(SweepRecipe.parse(s + "+gptq"));
+        boolean wantsGptq = recipes.stream().anyMatch(SweepRecipe::gptq);
+        if (wantsGptq && calibrate == null) throw new IllegalArgumentException("GPTQ (+gptq, --gptq) needs calibration text: --calibrate TEXT");
+        if (calibrate != null && !wantsGptq) throw new IllegalArgumentException("--calibrate: no recipe uses it (add +gptq to a scheme, or --gptq)");
+        if (calibrate != null && input.file() != null && calibrate.toAbsolutePath().normalize().equals(input.file().toAbsolutePath().normalize()))
+            throw new IllegalArgumentException("--calibrate " + calibrate + ": the same file as the evaluation text; calibrate and evaluate on different texts");
+        if (calibCtx != null && calibrate == null) throw new IllegalArgumentException("--calib-ctx without --calibrate means nothing");
+        if (gptqDamp != null && !wantsGptq) throw new IllegalArgumentException("--gptq-damp: no recipe uses GPTQ (add +gptq to a scheme, or --gptq)");
+        if (calibCtx == null) calibCtx = 512;
+        if (calibCtx < 2) throw new IllegalArgumentException("--calib-ctx must be at least 2 tokens, not " + calibCtx);
+        Gptq.Options options = new Gptq.Options(gptqDamp != null ? gptqDamp : Gptq.Options.DEFAULT.damp(), Gptq.Options.DEFAULT.batch());
         for (Path c : candidates) {
             EvalInput.requireFile(c, "--candidates");
             recipes.add(SweepRecipe.candidate(c));
         }
         if (recipes.isEmpty()) throw new IllegalArgumentException("nothing to sweep: give --schemes and/or --candidates");
-        if (java.nio.file.Files.exists(out) && !java.nio.file.Files.isDirectory(out)) throw new IllegalArgumentException("-o " + out + ": exists and is not a folder");
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("-o " + out + ": exists and is not a folder");
         int[] ids = input.ids(model);
         int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
         boolean people = !json;
@@ -78,7 +125,8 @@ final class SweepCommand implements Callable<Integer> {
         };
         List<Sweep.Row> rows;
         try {
-            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, null, listener);
+            var encoder = calibrate == null ? null : new GptqEncoder(calibration(!json), options);
+            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener);
         } finally {
             if (bar[0] != null) bar[0].done();
         }
@@ -88,6 +136,11 @@ final class SweepCommand implements Callable<Integer> {
         in.put("tokens", ids.length);
         in.put("ctx", input.ctx);
         in.put("max_chunks", input.maxChunks);
+        if (calibrate != null) {
+            in.put("calibration_text", calibrate.toString());
+            in.put("calibration_ctx", calibCtx);
+            in.put("gptq_damp", options.damp());
+        }
         SweepReport report = new SweepReport(rows, in);
         report.write(out);
         var o = spec.commandLine().getOut();
