@@ -31,7 +31,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
     public String markdown() {
         StringBuilder s = new StringBuilder("| recipe | bits per quantized weight | file size | mean KLD | same top-1 | ppl | Pareto |\n|---|---|---|---|---|---|---|\n");
         for (Sweep.Row r : rows)
-            s.append(f("| %s | %.2f | %s | %.5f ± %.5f | %.1f %% | %.3f | %s |%n", r.recipe(), r.bitsPerWeight(), mib(r.fileBytes()), r.meanKld(),
+            s.append(f("| %s | %.2f | %s | %.6f ± %.6f | %.1f %% | %.3f | %s |%n", r.recipe(), r.bitsPerWeight(), mib(r.fileBytes()), r.meanKld(),
                     r.kldError(), r.sameTop1Percent(), r.ppl(), onFront(r) ? "★" : ""));
         if (!rows.isEmpty()) s.append(f("%nBase ppl %.3f; %s%n", rows.get(0).basePpl(), describe()));
         return s.toString();
@@ -73,7 +73,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
         s.append(chart());
         s.append("<table><tr><th>recipe</th><th>bits per quantized weight</th><th>file size</th><th>mean KLD</th><th>same top-1</th><th>ppl</th><th>Pareto</th></tr>");
         for (Sweep.Row r : rows)
-            s.append(f("<tr%s><td>%s</td><td>%.2f</td><td>%s</td><td>%.5f ± %.5f</td><td>%.1f %%</td><td>%.3f</td><td>%s</td></tr>",
+            s.append(f("<tr%s><td>%s</td><td>%.2f</td><td>%s</td><td>%.6f ± %.6f</td><td>%.1f %%</td><td>%.3f</td><td>%s</td></tr>",
                     onFront(r) ? " class=\"front\"" : "", esc(r.recipe()), r.bitsPerWeight(), mib(r.fileBytes()), r.meanKld(), r.kldError(),
                     r.sameTop1Percent(), r.ppl(), onFront(r) ? "★" : ""));
         s.append("</table></body></html>\n");
