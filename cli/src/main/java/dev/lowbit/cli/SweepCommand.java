@@ -1,13 +1,8 @@
 package dev.lowbit.cli;
 
-import dev.lowbit.quantizers.calib.Calibration;
 import dev.lowbit.quantizers.gptq.Gptq;
 import dev.lowbit.quantizers.gptq.GptqEncoder;
 import dev.lowbit.validate.Perplexity;
-import dev.lowbit.validate.calib.Calibrator;
-import dev.lowbit.validate.model.Transformer;
-import dev.lowbit.validate.tokenizer.Tokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import dev.lowbit.validate.sweep.Sweep;
 import dev.lowbit.validate.sweep.SweepRecipe;
@@ -72,21 +67,6 @@ final class SweepCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** XᵀX of every linear layer's input over the calibration text (chunks of --calib-ctx tokens with BOS, as llama-imatrix). */
-    private Calibration calibration(boolean people) throws IOException {
-        Tokenizer tok = Tokenizer.load(model);
-        int[] ids = tok.encode(EvalInput.readText(calibrate), true);
-        int[] with = tok.encode("a", true), without = tok.encode("a", false);
-        int bos = with.length > without.length ? with[0] : -1;
-        var o = new Calibrator.Options(calibCtx, 0, true, true);
-        Progress bar = Progress.start("calibrate", Calibrator.chunks(ids.length, o), people);
-        try (Transformer t = Transformer.open(model)) {
-            return Calibrator.run(t, ids, bos, o, calibrate.toString(), (done, n) -> bar.update(done));
-        } finally {
-            bar.done();
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         input.check();
@@ -125,7 +105,7 @@ final class SweepCommand implements Callable<Integer> {
         };
         List<Sweep.Row> rows;
         try {
-            var encoder = calibrate == null ? null : new GptqEncoder(calibration(!json), options);
+            var encoder = calibrate == null ? null : new GptqEncoder(GptqOptions.calibrate(model, calibrate, calibCtx, !json), options);
             rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener);
         } finally {
             if (bar[0] != null) bar[0].done();
