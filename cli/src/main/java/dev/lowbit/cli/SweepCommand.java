@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = {"Quantize a model with each recipe, validate every result against the original over the same chunks (lowbit's engine is the "
                 + "judge; embeddings and lm_head stay in float for every candidate), and write one report: sweep.html (bits per weight vs mean KLD "
                 + "with the Pareto front), sweep.md (the table) and sweep.json.",
-                "Quantized models are made in a temp folder and removed at the end."},
+                "Quantized models are made in a hidden staging folder beside the report folder and removed at the end (also on Ctrl-C)."},
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit sweep MODEL --schemes nf4,nf4+dq,int4,Q4_0,Q4_K_M,IQ4_NL,IQ4_XS --text eval.txt --ctx 128 --max-chunks 100 -o sweep",
                 "  lowbit sweep MODEL --schemes IQ4_NL --candidates ref/model-IQ4_NL.gguf ref/model-Q4_0.gguf --text eval.txt -o sweep",
@@ -104,9 +104,9 @@ final class SweepCommand implements Callable<Integer> {
             }
         };
         List<Sweep.Row> rows;
-        try {
+        try (Cleanup c = Cleanup.guard(out)) {
             var encoder = calibrate == null ? null : new GptqEncoder(GptqOptions.calibrate(model, calibrate, calibCtx, !json), options);
-            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener);
+            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener, out);
         } finally {
             if (bar[0] != null) bar[0].done();
         }

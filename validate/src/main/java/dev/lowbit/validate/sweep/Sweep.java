@@ -18,7 +18,7 @@ import java.util.function.IntConsumer;
 /**
  * `lowbit sweep`: each recipe quantizes the model into a temp folder, and each result (and each GGUF file given) is
  * validated against the original over the same chunks by lowbit's engine, embeddings and lm_head in float for every
- * candidate. The temp folder is removed at the end, whatever happens.
+ * candidate. The staging folder is removed at the end, whatever happens.
  */
 public final class Sweep {
     private Sweep() {}
@@ -34,12 +34,17 @@ public final class Sweep {
         void chunks(int done);
     }
 
-    /** encoder: GPTQ for the +gptq recipes (null when none asks for it). */
+    /**
+     * gptq: the encoder of the +gptq recipes (null when none asks for it). The quantized models are made in a hidden
+     * staging folder beside out (".OUT.staging-*", what the CLI's Ctrl-C cleanup removes), deleted at the end.
+     */
     public static List<Row> run(Path model, List<SweepRecipe> recipes, int[] ids, int ctx, int maxChunks, WeightEncoder gptq,
-                                Listener listener) throws IOException {
+                                Listener listener, Path out) throws IOException {
         for (SweepRecipe r : recipes)
             if (r.gptq() && gptq == null) throw new IllegalArgumentException(r.label() + ": +gptq needs calibration (--calibrate TEXT)");
-        Path tmp = Files.createTempDirectory("lowbit-sweep-");
+        Path abs = out.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
         try {
             List<Row> rows = new ArrayList<>();
             Path floatBase = null;
