@@ -61,6 +61,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--gptq-damp", paramLabel = "F", description = "GPTQ dampening: this fraction of the mean diagonal of XᵀX is added to it (default 0.01).")
     Double gptqDamp;
 
+    @Option(names = "--keep", paramLabel = "DIR", description = "Keep every quantized model in DIR (a folder per lowbit scheme, RECIPE.gguf per llama.cpp type) instead of deleting it.")
+    Path keep;
+
     @Option(names = "--json", description = "Print sweep.json's content on stdout instead of the table.")
     boolean json;
 
@@ -106,7 +109,7 @@ final class SweepCommand implements Callable<Integer> {
         List<Sweep.Row> rows;
         try (Cleanup c = Cleanup.guard(out)) {
             var encoder = calibrate == null ? null : new GptqEncoder(GptqOptions.calibrate(model, calibrate, calibCtx, !json), options);
-            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener, out);
+            rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener, out, keep);
         } finally {
             if (bar[0] != null) bar[0].done();
         }

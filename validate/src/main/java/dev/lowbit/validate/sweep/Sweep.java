@@ -36,10 +36,11 @@ public final class Sweep {
 
     /**
      * gptq: the encoder of the +gptq recipes (null when none asks for it). The quantized models are made in a hidden
-     * staging folder beside out (".OUT.staging-*", what the CLI's Ctrl-C cleanup removes), deleted at the end.
+     * staging folder beside out (".OUT.staging-*", what the CLI's Ctrl-C cleanup removes), deleted at the end, or
+     * moved to keep (a model folder, or RECIPE.gguf) when keep is not null.
      */
     public static List<Row> run(Path model, List<SweepRecipe> recipes, int[] ids, int ctx, int maxChunks, WeightEncoder gptq,
-                                Listener listener, Path out) throws IOException {
+                                Listener listener, Path out, Path keep) throws IOException {
         for (SweepRecipe r : recipes)
             if (r.gptq() && gptq == null) throw new IllegalArgumentException(r.label() + ": +gptq needs calibration (--calibrate TEXT)");
         Path abs = out.toAbsolutePath().normalize();
@@ -87,8 +88,15 @@ public final class Sweep {
                 DriftReport d = v.drift();
                 rows.add(new Row(r.label(), r.kind(), q.bitsPerWeight(), fileBytes, q.params(), d.kld().mean(), d.kld().error(),
                         d.sameTop1Percent(), d.candidate().ppl(), d.base().ppl(), seconds));
+                if (keep != null && r.file() == null) {
+                    Files.createDirectories(keep);
+                    boolean folder = r.recipe() != null;
+                    Path to = keep.resolve(r.label() + (folder ? "" : ".gguf"));
+                    if (Files.exists(to)) throw new IllegalArgumentException("--keep " + keep + ": " + to.getFileName() + " already exists");
+                    Files.move(folder ? dir : dir.resolve("model.gguf"), to);
+                }
                 OutputDir.deleteTree(dir);
-                if (r.file() == null) Files.deleteIfExists(judged);
+                if (!judged.equals(dir)) Files.deleteIfExists(judged);
             }
             return rows;
         } finally {
