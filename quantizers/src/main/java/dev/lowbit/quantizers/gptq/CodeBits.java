@@ -2,6 +2,7 @@ package dev.lowbit.quantizers.gptq;
 
 import dev.lowbit.quantizers.format.WeightFormat;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +40,7 @@ final class CodeBits {
     private static CodeBits probe(WeightFormat f) {
         int bs = f.blockSize(), bb = f.blockBytes(), nbits = bb * 8;
         int[] owner = new int[nbits];
-        java.util.Arrays.fill(owner, -1); // -1: changes nothing yet; -2: not a code bit
+        Arrays.fill(owner, -1); // -1: changes nothing yet; -2: not a code bit
         Random rnd = new Random(42);
         float[] x = new float[bs], base = new float[bs], flipped = new float[bs];
         byte[] b = new byte[bb];
@@ -88,7 +89,7 @@ final class CodeBits {
      */
     float[] candidates(WeightFormat f, byte[] block, int off) {
         int bs = f.blockSize(), patterns = 1 << width;
-        byte[] probe = java.util.Arrays.copyOfRange(block, off, off + f.blockBytes());
+        byte[] probe = Arrays.copyOfRange(block, off, off + f.blockBytes());
         MemorySegment seg = MemorySegment.ofArray(probe);
         float[] cand = new float[patterns * bs];
         for (int p = 0; p < patterns; p++) {

@@ -3,14 +3,18 @@ package dev.lowbit.validate.sweep;
 import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.validate.JsonOut;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * The sweep's report: sweep.md (the table), sweep.json (rows and inputs) and sweep.html (the table and a bits per
@@ -95,8 +99,8 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
         double lMin = Math.floor(Math.log10(kMin) * 4) / 4 - 0.05, lMax = Math.ceil(Math.log10(kMax) * 4) / 4 + 0.05;
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
         final double b0 = bMin, b1 = bMax, l0 = lMin, l1 = lMax;
-        java.util.function.DoubleUnaryOperator x = b -> LEFT + (b - b0) / (b1 - b0) * pw;
-        java.util.function.DoubleUnaryOperator y = k -> TOP + (l1 - Math.log10(Math.max(k, 1e-9))) / (l1 - l0) * ph;
+        DoubleUnaryOperator x = b -> LEFT + (b - b0) / (b1 - b0) * pw;
+        DoubleUnaryOperator y = k -> TOP + (l1 - Math.log10(Math.max(k, 1e-9))) / (l1 - l0) * ph;
         StringBuilder s = new StringBuilder(f("<svg id=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
                 + "aria-label=\"bits per weight vs mean KLD\">", W, H, W, H));
         s.append(f("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>", LEFT, TOP, pw, ph));
@@ -118,7 +122,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
         s.append(f("<text class=\"title\" transform=\"translate(16 %d) rotate(-90)\" text-anchor=\"middle\">mean KLD vs original (nats, log scale)</text>", TOP + ph / 2));
         List<Sweep.Row> front = new ArrayList<>();
         for (Sweep.Row r : rows) if (onFront(r)) front.add(r);
-        front.sort(java.util.Comparator.comparingDouble(Sweep.Row::bitsPerWeight));
+        front.sort(Comparator.comparingDouble(Sweep.Row::bitsPerWeight));
         if (front.size() > 1) {
             StringBuilder pts = new StringBuilder();
             for (Sweep.Row r : front) pts.append(f("%.1f,%.1f ", x.applyAsDouble(r.bitsPerWeight()), y.applyAsDouble(r.meanKld())));
@@ -152,7 +156,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
     }
 
     private static String tick(double k) {
-        return new java.math.BigDecimal(k).round(new java.math.MathContext(1)).stripTrailingZeros().toPlainString();
+        return new BigDecimal(k).round(new MathContext(2)).stripTrailingZeros().toPlainString();
     }
 
     /** sweep.md, sweep.json and sweep.html in dir (created if needed). */
