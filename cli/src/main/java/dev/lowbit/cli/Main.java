@@ -19,7 +19,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Compress, convert and validate large language models.",
         subcommands = {InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class,
-                ValidateCommand.class, ConvertCommand.class, MergeCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
+                ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
                 AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit demo                                   the whole pipeline on the embedded sample",

@@ -56,12 +56,24 @@ public final class Quantizer {
     /** As run(…), with LoRA adapters merged into the base on the fly (W + scale·B·A, float32) before quantizing. */
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
                              List<LoraAdapter> loras) throws IOException {
-        return run(model, out, recipe, dryRun, zstd, progress, loras, Weighting.NONE);
+        return run(model, out, recipe, dryRun, zstd, progress, loras, Weighting.NONE, null);
     }
 
     /** As run(…), quantizing with calibration (importance per weight, scale search) as weighting says. */
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
                              List<LoraAdapter> loras, Weighting weighting) throws IOException {
+        return run(model, out, recipe, dryRun, zstd, progress, loras, weighting, null);
+    }
+
+    /** As run(…), each quantized weight encoded by encoder when it takes it (GPTQ), else by the format's encoder. */
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
+                             List<LoraAdapter> loras, WeightEncoder encoder) throws IOException {
+        return run(model, out, recipe, dryRun, zstd, progress, loras, Weighting.NONE, encoder);
+    }
+
+    /** As run(…), with calibration weighting and, for the weights it takes, another encoder (GPTQ; null: none). */
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
+                             List<LoraAdapter> loras, Weighting weighting, WeightEncoder encoder) throws IOException {
         long start = System.nanoTime();
         ModelConfig cfg = ModelConfig.read(model);
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
@@ -97,7 +109,7 @@ public final class Quantizer {
                 } else {
                     boolean conv1d = cfg.arch() == Architecture.GPT2 && CONV1D.matcher(t.name()).matches();
                     FloatSource src = merged != null ? MergedSource.of(t, loras, conv1d) : conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
-                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone, weighting).parts(metadata));
+                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone, weighting, encoder).parts(metadata));
                 }
             }
             if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", Integer.toString(Layout.LOWBIT_FORMAT));

@@ -27,17 +27,22 @@ public final class WeightQuantizer {
     private final FloatSource src;
     private final Consumer<TensorReport> report;
     private final Weighting weighting;
+    private final WeightEncoder encoder;
     private Object result;
     private int pending;
     private long outBytes;
 
     WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
-        this(r, t, src, report, Weighting.NONE);
+        this(r, t, src, report, Weighting.NONE, null);
     }
 
-    /** With calibration: the weight's importance and lowbit's scale search as weighting says. */
-    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report, Weighting weighting) {
+    /**
+     * With calibration (the weight's importance and lowbit's scale search as weighting says) and, when encoder takes
+     * the weight, another encoder (GPTQ; null: none).
+     */
+    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report, Weighting weighting, WeightEncoder encoder) {
         this.weighting = weighting;
+        this.encoder = encoder;
         this.r = r;
         this.t = t;
         this.src = src;
@@ -45,6 +50,7 @@ public final class WeightQuantizer {
     }
 
     private synchronized Object result() {
+        if (result == null && encoder != null) result = EncodedWeight.of(encoder, r, t.name(), src);
         if (result == null) {
             float[] imp = weighting.importance(t.name());
             if (r.layout() == Layout.LOWBIT) {

@@ -4,6 +4,7 @@ import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
 import dev.lowbit.quantizers.Blocks;
 import dev.lowbit.quantizers.calib.Weighting;
+import dev.lowbit.quantizers.WeightEncoder;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
@@ -77,11 +78,21 @@ public final class GgufExport {
      * progress receives the number of tensor bytes written so far.
      */
     public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress) throws IOException {
-        return run(model, out, ft, dryRun, progress, Weighting.NONE);
+        return run(model, out, ft, dryRun, progress, Weighting.NONE, null);
     }
 
     /** As run(…), with an importance matrix as llama-quantize --imatrix (tensors by GGUF name; those without an entry unweighted). */
     public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, Weighting weighting) throws IOException {
+        return run(model, out, ft, dryRun, progress, weighting, null);
+    }
+
+    /** As run(…), each quantized 2-D tensor encoded by encoder (under its HF name) when it takes it (GPTQ). */
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, WeightEncoder encoder) throws IOException {
+        return run(model, out, ft, dryRun, progress, Weighting.NONE, encoder);
+    }
+
+    /** As run(…), with importance weighting and, for the tensors it takes, another encoder (GPTQ; null: none). */
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, Weighting weighting, WeightEncoder encoder) throws IOException {
         long t0 = System.nanoTime();
         try (HfModel m = HfModel.open(model)) {
             Built b = build(m, ft);
@@ -98,7 +109,7 @@ public final class GgufExport {
                 dataBytes += bytes;
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
                 if (type != GgmlType.F32 && WeightFormats.named(type.name()) == null && !missing.contains(type.name())) missing.add(type.name());
-                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting)));
+                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting, encoder)));
             }
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
             if (!dryRun) {
@@ -112,7 +123,7 @@ public final class GgufExport {
     }
 
     /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */
-    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, Weighting weighting) throws IOException {
+    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, Weighting weighting, WeightEncoder encoder) throws IOException {
         float[] v = it.data().get();
         int cols = (int) ne[0];
         int rows = v.length / Math.max(1, cols);
@@ -129,6 +140,13 @@ public final class GgufExport {
         }
         WeightFormat f = WeightFormats.named(type.name());
         if (f == null) throw new IllegalStateException("no " + type + " quantizer");
+        if (encoder != null && ne.length == 2) {
+            byte[] all = encoder.encode(it.source(), v, rows, cols, f);
+            if (all != null) {
+                out.write(all);
+                return;
+            }
+        }
         float[] imp = f.usesImportance() ? weighting.importance(it.name()) : null;
         if (imp != null && imp.length != cols)
             throw new IllegalArgumentException("tensor '" + it.name() + "': the importance matrix has " + imp.length + " columns, the weight " + cols);
