@@ -7,6 +7,7 @@ import dev.lowbit.kernels.ArrayWeights;
 import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.MatVec;
 import dev.lowbit.kernels.VectorOps;
 import dev.lowbit.kernels.Weights;
 import java.nio.file.Path;
@@ -215,6 +216,7 @@ public final class Transformer implements AutoCloseable {
     private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
         float[] out = new float[n * wt.rows()];
         if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
+        else if (n <= MatVec.MAX_TOKENS) MatVec.matmul(ops, wt, in, n, out, bias); // decoding: one pass over the weights
         else Kernels.matmul(wt, in, n, out, bias);
         return out;
     }
