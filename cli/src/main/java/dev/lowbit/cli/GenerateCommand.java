@@ -101,7 +101,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        String text = prompt.text != null ? prompt.text : EvalInput.readText(prompt.file);
+        String text = prompt.text != null ? prompt.text : EvalInput.readText(prompt.file, "--prompt-file");
         Tokenizer tok = Tokenizer.load(model);
         int[] ids = tok.encode(text, true);
         if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: it has no tokens");

@@ -80,6 +80,45 @@ class GenerateCommandTest {
         assertTrue(r.err().contains("learned positions"), r.err());
     }
 
+    /** The report's continuations: greedy ids as `lowbit generate` gives them, the first difference and its mean recounted here. */
+    @Test
+    void validateReportsContinuationsSideBySide() throws Exception {
+        Path q = tmp.resolve("q"), rep = tmp.resolve("rep"), prompts = tmp.resolve("prompts.txt");
+        assertEquals(0, CliRun.of("-q", "quantize", Samples.tinyLlama().toString(), "-o", q.toString(), "--scheme", "int4").code());
+        Files.writeString(prompts, "The hacker wrote\n\nNever trust a computer\n");
+        String ids = Samples.tinyLlama().resolve("reference/eval_token_ids_first16384.i32").toString();
+        CliRun v = CliRun.of("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", ids, "--ctx", "64", "--max-chunks", "2",
+                "--report", rep.toString(), "--prompts", prompts.toString(), "--continuations", "16");
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().contains("greedy continuations agree"), v.out());
+        JsonNode c = new ObjectMapper().readTree(rep.resolve("report.json").toFile()).get("continuations");
+        assertEquals(16, c.get("new_tokens").asInt());
+        assertEquals(2, c.get("prompts").size());
+        double sum = 0;
+        String[] texts = {"The hacker wrote", "Never trust a computer"};
+        for (int i = 0; i < 2; i++) {
+            JsonNode p = c.get("prompts").get(i), b = p.get("base_ids"), k = p.get("candidate_ids");
+            int agree = 0;
+            while (agree < Math.min(b.size(), k.size()) && b.get(agree).equals(k.get(agree))) agree++;
+            assertEquals(agree, p.get("agreeing_tokens").asInt());
+            assertEquals(b.equals(k) ? null : agree, p.get("first_diff").isNull() ? null : p.get("first_diff").asInt());
+            sum += agree;
+            assertEquals(texts[i], p.get("prompt").asText());
+            for (var side : new String[][] {{Samples.tinyLlama().toString(), "base_ids"}, {q.toString(), "candidate_ids"}})
+                assertEquals(json(CliRun.of("generate", side[0], "--prompt", texts[i], "--greedy", "--max-new-tokens", "16", "--json")).get("generated_ids"), p.get(side[1]));
+        }
+        assertEquals(sum / 2, c.get("mean_first_diff").asDouble(), 1e-12);
+        assertTrue(Files.readString(rep.resolve("report.md")).contains("#### Continuations (greedy, 16 new tokens)"));
+        Path rep0 = tmp.resolve("rep0");
+        assertEquals(0, CliRun.of("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", ids, "--ctx", "64", "--max-chunks", "1",
+                "--report", rep0.toString(), "--continuations", "0").code());
+        assertTrue(new ObjectMapper().readTree(rep0.resolve("report.json").toFile()).path("continuations").isMissingNode());
+        CliRun bad = CliRun.of("validate", Samples.tinyLlama().toString(), q.toString(), "--ids", ids, "--ctx", "64", "--max-chunks", "1",
+                "--report", rep0.toString(), "--continuations", "0", "--prompts", prompts.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
