@@ -47,6 +47,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Mixin
     GateOptions gate;
 
+    @Mixin
+    ContinuationOptions continuations;
+
     @Option(names = "--report", paramLabel = "DIR", description = "Folder for report.json, report.md, report.html and tokens.arrow (default: OUT-report beside OUT).")
     Path report;
 
@@ -89,7 +92,7 @@ final class ConvertCommand implements Callable<Integer> {
         Convert.Result r;
         try (Cleanup c = Cleanup.guard(out)) {
             r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe, compress != null, ids, input.ctx, input.maxChunks,
-                    gate.gates(), null, keepOnFail, bar::update, lora.adapters(), weighting);
+                    gate.gates(), null, keepOnFail, bar::update, lora.adapters(), weighting, continuations.request(input, model));
         } finally {
             bar.done();
         }
@@ -129,7 +132,7 @@ final class ConvertCommand implements Callable<Integer> {
         Convert.GgufResult r;
         try {
             r = Convert.runGguf(model, out, rewrite.any() ? rewrite.options() : null, type, ids, input.ctx, input.maxChunks, gate.gates(), keepOnFail,
-                    bar::update, lora.adapters(), weighting);
+                    bar::update, lora.adapters(), weighting, continuations.request(input, model));
         } finally {
             bar.done();
         }

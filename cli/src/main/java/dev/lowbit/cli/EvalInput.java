@@ -56,7 +56,12 @@ final class EvalInput {
 
     /** The text file, strictly UTF-8; a binary or Latin-1 file is refused with the byte offset of the first bad byte. */
     static String readText(Path p) throws IOException {
-        requireFile(p, "--text");
+        return readText(p, "--text");
+    }
+
+    /** As readText, naming the option the file came from in errors. */
+    static String readText(Path p, String option) throws IOException {
+        requireFile(p, option);
         byte[] b = Files.readAllBytes(p);
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
@@ -65,8 +70,9 @@ final class EvalInput {
             var in = java.nio.ByteBuffer.wrap(b);
             var out = java.nio.CharBuffer.allocate(b.length + 1);
             dec.decode(in, out, true);
-            throw new IllegalArgumentException("--text " + p + ": not UTF-8 text (invalid byte 0x"
-                    + String.format("%02x", b[in.position()] & 0xff) + " at offset " + in.position() + "); give a UTF-8 text file, or token ids with --ids");
+            throw new IllegalArgumentException(option + " " + p + ": not UTF-8 text (invalid byte 0x"
+                    + String.format("%02x", b[in.position()] & 0xff) + " at offset " + in.position() + ")"
+                    + (option.equals("--text") ? "; give a UTF-8 text file, or token ids with --ids" : ""));
         }
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class,
+        subcommands = {InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, GenerateCommand.class,
                 ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
                 AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",
@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
                 "  lowbit inspect MODEL",
                 "  lowbit quantize MODEL -o OUT --scheme nf4 --double-quant",
                 "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report OUT-report",
+                "  lowbit generate OUT --prompt \"Once upon a time\"        continue a prompt",
                 "  lowbit help quantize                          help of one command",
                 "  source <(lowbit generate-completion)          tab completion in bash or zsh",
                 "",

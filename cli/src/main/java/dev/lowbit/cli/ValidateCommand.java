@@ -34,6 +34,9 @@ final class ValidateCommand implements Callable<Integer> {
     @Mixin
     GateOptions gate;
 
+    @Mixin
+    ContinuationOptions continuations;
+
     @Option(names = "--lora", paramLabel = "ADAPTER[:WEIGHT]", description = "Merge these PEFT LoRA adapters into CANDIDATE first (float32): "
             + "`validate BASE BASE --lora A` shows what the fine-tune changed.")
     java.util.List<String> lora = new java.util.ArrayList<>();
@@ -67,6 +70,7 @@ final class ValidateCommand implements Callable<Integer> {
         warn.addAll(Checks.context(base, input.ctx));
         Warnings.print(spec.commandLine().getErr(), warn);
         int[] ids = input.ids(base);
+        var cont = continuations.request(input, base);
         Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json && !markdown);
         Path cand = candidate, merged = null;
         if (!lora.isEmpty()) {
@@ -76,7 +80,7 @@ final class ValidateCommand implements Callable<Integer> {
         }
         Validation v;
         try {
-            v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update).withText(input.file());
+            v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update, cont).withText(input.file());
             if (merged != null) v = v.relabel(dev.lowbit.validate.Convert.loraLabel(candidate, lo(lora)));
         } finally {
             bar.done();
@@ -109,6 +113,10 @@ final class ValidateCommand implements Callable<Integer> {
                 d.base().ppl(), d.base().pplError(), d.candidate().ppl(), d.candidate().pplError(), d.deltaPplPercent(), d.kld().mean(),
                 d.kld().error(), d.sameTop1Percent()));
         s.append(String.format(java.util.Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
+        var c = v.continuations();
+        if (c != null && !c.prompts().isEmpty())
+            s.append(String.format(java.util.Locale.ROOT, "      greedy continuations agree for %.1f of %d tokens on average before the first difference (%d of %d prompts identical)%n",
+                    c.meanFirstDiff(), c.newTokens(), c.identical(), c.prompts().size()));
         s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow, tokens.csv.gz)\n");
         return s.toString();
     }

@@ -74,6 +74,11 @@ class HtmlInBrowserTest {
         }
         assertEquals(4, plots, "Δppl per chunk, KLD per chunk, KLD and Δp distributions, each with titled axes");
         assertTrue(dom.contains("percentage points") && dom.contains("nats"), "units");
+        int section = dom.indexOf("id=\"continuations\""), boxes = dom.split("class=\"cont\"", -1).length - 1;
+        assertTrue(section > 0, "the continuations section");
+        assertEquals(4, boxes, "one side-by-side box per prompt (the first 4 lines of the eval text)");
+        assertTrue(dom.substring(section).contains("<b>base</b>") && dom.substring(section).contains("<b>candidate</b>"), "base and candidate side by side");
+        assertTrue(dom.contains("First differing token, mean over 4 prompts"), "the mean first difference, at a glance");
         Path png = tmp.resolve("report.png");
         run(command(chromium.get(), "--window-size=820,2400", "--screenshot=" + png, url));
         assertTrue(Files.size(png) > 20_000, "a rendered page, not a blank one: " + Files.size(png) + " bytes");

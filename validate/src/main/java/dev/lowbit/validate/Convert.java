@@ -28,7 +28,8 @@ public final class Convert {
 
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
-        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of());
+        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of(),
+                Continuations.Request.none());
     }
 
     /**
@@ -38,14 +39,14 @@ public final class Convert {
      */
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
-                             java.util.List<LoraAdapter> loras) throws IOException {
-        return run(model, out, rewrite, recipe, zstd, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, loras, Weighting.NONE);
+                             java.util.List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
+        return run(model, out, rewrite, recipe, zstd, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, loras, Weighting.NONE, cont);
     }
 
     /** As above, quantizing with calibration (importance, scale search) as weighting says. */
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
-                             java.util.List<LoraAdapter> loras, Weighting weighting) throws IOException {
+                             java.util.List<LoraAdapter> loras, Weighting weighting, Continuations.Request cont) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
@@ -55,7 +56,7 @@ public final class Convert {
             Path source = in.source();
             Path artifact = staging.resolve("artifact");
             Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null, java.util.List.of(), weighting);
-            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
+            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras, cont).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land && zstd) {
                 Path packed = staging.resolve("packed");
@@ -81,14 +82,15 @@ public final class Convert {
      * the gates pass (or keepOnFail).
      */
     public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
-                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras) throws IOException {
-        return runGguf(model, out, rewrite, type, ids, ctx, maxChunks, gates, keepOnFail, progress, loras, Weighting.NONE);
+                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras,
+                                     Continuations.Request cont) throws IOException {
+        return runGguf(model, out, rewrite, type, ids, ctx, maxChunks, gates, keepOnFail, progress, loras, Weighting.NONE, cont);
     }
 
     /** As above, with an importance matrix as llama-quantize --imatrix. */
     public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
                                      Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras,
-                                     Weighting weighting) throws IOException {
+                                     Weighting weighting, Continuations.Request cont) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs)) throw new FormatException(out, "output already exists");
         Files.createDirectories(abs.getParent());
@@ -98,7 +100,7 @@ public final class Convert {
             Path source = in.source();
             Path artifact = staging.resolve(abs.getFileName().toString());
             GgufExport.Result g = GgufExport.run(source, artifact, type, false, null, weighting);
-            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
+            Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras, cont).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land) Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);
             return new GgufResult(g, v, land);
@@ -132,8 +134,8 @@ public final class Convert {
     }
 
     private static Validation validate(Path model, Sources in, Path artifact, int[] ids, int ctx, int maxChunks, Validation.Gates gates,
-                                       IntConsumer progress, java.util.List<LoraAdapter> loras) throws IOException {
-        Validation v = Validation.run(in.base(), artifact, ids, ctx, maxChunks, gates, progress);
+                                       IntConsumer progress, java.util.List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
+        Validation v = Validation.run(in.base(), artifact, ids, ctx, maxChunks, gates, progress, cont);
         return loras.isEmpty() ? v : v.relabelBase(loraLabel(model, loras));
     }
 }

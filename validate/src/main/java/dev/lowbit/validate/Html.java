@@ -22,6 +22,9 @@ public final class Html {
                 .append("body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:780px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}")
                 .append("table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}")
                 .append(".verdict{font-size:32px;font-weight:700;margin:8px 0}.pass{color:#17803d}.fail{color:#b91c1c}.gates{font-size:16px;margin-bottom:16px}")
+                .append(".cont{margin:10px 0 16px}.cont .prompt{font-weight:600;white-space:pre-wrap}.cont .sides{display:grid;grid-template-columns:1fr 1fr;gap:10px}")
+                .append(".cont .side{border:1px solid #ddd;padding:6px 8px;white-space:pre-wrap;font:12px ui-monospace,monospace}.cont .side b{font:600 12px system-ui,sans-serif;display:block;color:#555}")
+                .append(".cont mark{background:#fde68a}.cont .diff{font-size:12px;color:#555}.headline{font-size:16px}")
                 .append("svg text{font-size:11px;fill:#444}svg .title{font-size:12px;fill:#222}.note{color:#666;font-size:12px}")
                 .append("</style></head><body>");
         s.append(f("<div id=\"verdict\" class=\"verdict %s\">%s</div>", v.passed() ? "pass" : "fail", v.passed() ? "PASS" : "FAIL"));
@@ -36,6 +39,9 @@ public final class Html {
         row(s, "KLD 99.9% / median (nats)", f("%.6f / %.6f", r.kldPercentiles().get("99.9"), r.kldPercentiles().get("median")));
         row(s, "Δp mean / RMS (percentage points)", f("%+.4f / %.4f", 100 * r.deltaP().mean(), 100 * r.deltaPRms()));
         row(s, "same top-1", f("%.3f%%", r.sameTop1Percent()));
+        Continuations c0 = v.continuations();
+        if (c0 != null && !c0.prompts().isEmpty())
+            row(s, "greedy continuations: first differing token, mean", f("%.1f of %d (%d of %d prompts identical)", c0.meanFirstDiff(), c0.newTokens(), c0.identical(), c0.prompts().size()));
         s.append("</table>");
         List<DriftReport.Chunk> c = r.perChunk();
         double[] dppl = new double[c.size()], kld = new double[c.size()];
@@ -47,9 +53,25 @@ public final class Html {
         s.append("<h2>Mean KL divergence per chunk</h2>").append(bars(kld, "chunk", "mean KLD (nats)", false));
         s.append("<h2>KL divergence per token</h2>").append(histogram(r.kldHistogram(), true, "KLD per token (nats, log scale)"));
         s.append("<h2>Δp of the target token</h2>").append(histogram(r.deltaPHistogram(), false, "Δp = p_candidate − p_base (percentage points)"));
+        if (v.continuations() != null) s.append(continuations(v.continuations()));
         if (!v.tensors().isEmpty()) s.append("<h2>Relative error per tensor</h2>").append(tensors(v.tensors()));
         s.append("<p class=\"note\">Per-token values: tokens.arrow beside this file. Schema of report.json: ").append(Validation.SCHEMA).append(".</p>");
         return s.append("</body></html>\n").toString();
+    }
+
+    /** Base and candidate continuations side by side; from the first differing token on, the text is highlighted. */
+    private static String continuations(Continuations c) {
+        StringBuilder s = new StringBuilder("<h2 id=\"continuations\">Continuations (greedy)</h2>");
+        s.append(f("<p class=\"headline\">First differing token, mean over %d prompts: <b>%s</b> of %d new tokens (%d identical)</p>", c.prompts().size(),
+                Double.isNaN(c.meanFirstDiff()) ? "n/a" : f("%.1f", c.meanFirstDiff()), c.newTokens(), c.identical()));
+        for (Continuations.Item i : c.prompts()) {
+            s.append("<div class=\"cont\"><div class=\"prompt\">").append(esc(i.prompt())).append("</div><div class=\"sides\">");
+            s.append("<div class=\"side\"><b>base</b>").append(esc(i.commonText())).append("<mark>").append(esc(i.baseRest())).append("</mark></div>");
+            s.append("<div class=\"side\"><b>candidate</b>").append(esc(i.commonText())).append("<mark>").append(esc(i.candidateRest())).append("</mark></div>");
+            s.append("</div><div class=\"diff\">").append(i.same() ? f("identical over all %d tokens", i.baseIds().length)
+                    : f("first difference at generated token %d", i.agree())).append("</div></div>");
+        }
+        return s.toString();
     }
 
     /** One bar per x (chunk), from zero; signed values go above or below the zero line. */

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
 
 /** `lowbit validate` as a library call: drift, per-tensor error, gates, and the report files. */
 public record Validation(String base, String candidate, DriftReport drift, List<TensorDiff.Row> tensors, Gates gates, List<String> failed,
-                         Drift.Tokens tokens, Map<String, Object> inputs) {
+                         Drift.Tokens tokens, Map<String, Object> inputs, Continuations continuations) {
 
     /** CI gates; null fields are not checked. */
     public record Gates(Double maxPplDriftPercent, Double maxKld, Double minTop1Percent) {
@@ -44,9 +44,18 @@ public record Validation(String base, String candidate, DriftReport drift, List<
     }
 
     public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress) {
+        return run(base, candidate, ids, ctx, maxChunks, gates, progress, Continuations.Request.none());
+    }
+
+    /** As run, plus the greedy continuations of the requested prompts by both models (none when the base has no tokenizer). */
+    public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress,
+                                 Continuations.Request cont) {
         Drift.Tokens t;
+        Continuations conts = null;
         try (Transformer b = Transformer.open(base); Transformer c = Transformer.open(candidate)) {
             t = Drift.run(b, c, ids, ctx, maxChunks, progress);
+            Tokenizer tok = cont.off() ? null : tokenizerOf(base);
+            if (tok != null) conts = Continuations.run(base, b, c, tok, cont);
         }
         DriftReport r = DriftReport.of(t, ctx);
         Map<String, Object> in = new LinkedHashMap<>();
@@ -56,7 +65,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         in.put("ctx", ctx);
         in.put("max_chunks", maxChunks);
         in.put("scheme", Provenance.scheme(candidate));
-        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t, in);
+        return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t, in, conts);
     }
 
     /** The same validation, reporting the candidate under another name (where convert moved it). */
@@ -67,7 +76,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         Map<String, Object> b = new LinkedHashMap<>((Map<String, Object>) inputs.get("base"));
         b.put("path", baseName);
         in.put("base", b);
-        return new Validation(baseName, candidate, drift, tensors, gates, failed, tokens, in);
+        return new Validation(baseName, candidate, drift, tensors, gates, failed, tokens, in, continuations);
     }
 
     public Validation relabel(String candidateName) {
@@ -76,7 +85,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         Map<String, Object> c = new LinkedHashMap<>((Map<String, Object>) inputs.get("candidate"));
         c.put("path", candidateName);
         in.put("candidate", c);
-        return new Validation(base, candidateName, drift, tensors, gates, failed, tokens, in);
+        return new Validation(base, candidateName, drift, tensors, gates, failed, tokens, in, continuations);
     }
 
     /** The same validation, naming the text file the ids came from (its sha256 and token count go in the report). */
@@ -84,7 +93,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         if (file == null) return this;
         Map<String, Object> in = new LinkedHashMap<>(inputs);
         in.put("text", Provenance.text(file, ((Number) ((Map<?, ?>) inputs.get("text")).get("tokens")).intValue()));
-        return new Validation(base, candidate, drift, tensors, gates, failed, tokens, in);
+        return new Validation(base, candidate, drift, tensors, gates, failed, tokens, in, continuations);
     }
 
     public String verdict() {
@@ -112,11 +121,35 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         doc.put("created", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         doc.put("drift", drift);
         doc.put("tensors", tensors);
+        if (continuations != null) doc.put("continuations", continuationsJson());
         return JsonOut.pretty(doc);
     }
 
-    /** report.json's schema: lowbit-drift/2 (snake_case keys, verdict, inputs, version, timestamp). */
-    public static final String SCHEMA = "lowbit-drift/2";
+    /** report.json's schema: lowbit-drift/3 (snake_case keys, verdict, inputs, version, timestamp; /3 adds continuations). */
+    public static final String SCHEMA = "lowbit-drift/3";
+
+    private Map<String, Object> continuationsJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("decoding", "greedy");
+        m.put("new_tokens", continuations.newTokens());
+        m.put("mean_first_diff", continuations.meanFirstDiff());
+        m.put("identical", continuations.identical());
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (Continuations.Item i : continuations.prompts()) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("prompt", i.prompt());
+            p.put("prompt_ids", i.promptIds());
+            p.put("base_ids", i.baseIds());
+            p.put("candidate_ids", i.candidateIds());
+            p.put("base_text", i.baseText());
+            p.put("candidate_text", i.candidateText());
+            p.put("first_diff", i.same() ? null : i.agree());
+            p.put("agreeing_tokens", i.agree());
+            items.add(p);
+        }
+        m.put("prompts", items);
+        return m;
+    }
 
     public String markdown() {
         return Markdown.of(this);

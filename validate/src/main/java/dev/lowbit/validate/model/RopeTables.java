@@ -120,13 +120,21 @@ final class RopeTables {
 
     /** cos and sin [positions × rotaryDim/2] for positions 0..n-1, each scaled by the attention factor. */
     float[][] tables(int n) {
-        float[] inv = bufferInvFreq(n);
-        int half = inv.length;
+        return tables(0, n);
+    }
+
+    /**
+     * cos and sin [(to - from) × rotaryDim/2] for positions from..to-1, with the frequencies of a sequence of `to`
+     * tokens (dynamic NTK grows them with the longest position seen, as transformers' dynamic_rope_update does).
+     */
+    float[][] tables(int from, int to) {
+        float[] inv = bufferInvFreq(to);
+        int half = inv.length, n = to - from;
         float af = (float) attentionFactor();
         float[] cos = new float[n * half], sin = new float[n * half];
         for (int p = 0; p < n; p++) {
             for (int i = 0; i < half; i++) {
-                float f = (float) p * inv[i];
+                float f = (float) (from + p) * inv[i];
                 cos[p * half + i] = (float) Math.cos(f) * af;
                 sin[p * half + i] = (float) Math.sin(f) * af;
             }

@@ -7,6 +7,7 @@ import dev.lowbit.kernels.ArrayWeights;
 import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
+import dev.lowbit.kernels.MatVec;
 import dev.lowbit.kernels.VectorOps;
 import dev.lowbit.kernels.Weights;
 import java.nio.file.Path;
@@ -155,6 +156,92 @@ public final class Transformer implements AutoCloseable {
         return w.lmHead() instanceof Int8LtWeights ? seqLen : 1;
     }
 
+    /** Positions a sequence may have: the learned positions of GPT-2-like models, else unbounded. */
+    public int positionLimit() {
+        return w.positions() != null ? c.maxPositions() : Integer.MAX_VALUE;
+    }
+
+    /**
+     * A KV cache for one sequence of up to `positions` tokens (prompt and generated), of {@link KvCache#bytes} bytes;
+     * refused beyond a learned-position model's positions.
+     */
+    public KvCache newCache(int positions) {
+        if (w.positions() != null && positions > c.maxPositions())
+            throw new IllegalArgumentException("a KV cache of " + positions + " positions exceeds the model's " + c.maxPositions() + " learned positions");
+        return new KvCache(c, positions);
+    }
+
+    /**
+     * Incremental forward: tokens[b·n, (b+1)·n) are appended to caches[b] at its current length (a prompt's prefill
+     * when n > 1, one decoding step when n = 1) and the logits of each sequence's last new token are returned
+     * [caches.length × vocab]. The matrix multiplies see all caches.length·n rows at once; LLM.int8 finds outlier
+     * columns over those rows together, as bitsandbytes does over the input of one call.
+     */
+    public float[] forward(int[] tokens, int n, KvCache... caches) {
+        int d = c.hidden(), B = caches.length, rows = n * B;
+        if (n < 1 || tokens.length < rows) throw new IllegalArgumentException(rows + " tokens expected, " + tokens.length + " given");
+        seqLen = rows;
+        int[] p0 = new int[B];
+        for (int b = 0; b < B; b++) {
+            p0[b] = caches[b].length();
+            if (p0[b] + n > caches[b].capacity()) throw new IllegalStateException("KV cache full: " + p0[b] + " + " + n + " tokens exceed its " + caches[b].capacity() + " positions");
+        }
+        float[] h = new float[rows * d], x = new float[rows * d], row = new float[d];
+        for (int t = 0; t < rows; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= c.vocab()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + c.vocab());
+            w.embed().decodeRows(id, 1, row);
+            System.arraycopy(row, 0, h, t * d, d);
+            if (w.positions() != null) {
+                w.positions().decodeRows(p0[t / n] + t % n, 1, row);
+                ops.add(h, t * d, row, 0, d);
+            }
+        }
+        if (w.embedNorm() != null) norm(h, w.embedNorm(), w.embedNormBias(), h, rows);
+        float[][][] cs = new float[B][][];
+        if (rope != null) for (int b = 0; b < B; b++) cs[b] = rope.tables(p0[b], p0[b] + n);
+        for (int li = 0; li < w.layers().length; li++) {
+            Layer l = w.layers()[li];
+            norm(h, l.norm1(), l.norm1Bias(), x, rows);
+            float[] attn = attention(l, li, x, n, caches, p0, cs);
+            ops.add(h, 0, matmul(l.o(), attn, rows, l.oBias()), 0, rows * d);
+            norm(h, l.norm2(), l.norm2Bias(), x, rows);
+            ops.add(h, 0, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias()), 0, rows * d);
+        }
+        for (KvCache kv : caches) kv.advance(n);
+        float[] last = new float[B * d], normed = new float[B * d];
+        for (int b = 0; b < B; b++) System.arraycopy(h, ((b + 1) * n - 1) * d, last, b * d, d);
+        norm(last, w.finalNorm(), w.finalNormBias(), normed, B);
+        return matmul(w.lmHead(), normed, B, null);
+    }
+
+    /** Self-attention of one layer for n new rows per cache: their keys and values are written into the caches first. */
+    private float[] attention(Layer l, int li, float[] x, int n, KvCache[] caches, int[] p0, float[][][] cs) {
+        int hd = c.headDim(), H = c.heads(), KV = c.kvHeads(), B = caches.length, rows = n * B;
+        float[][] qkv = project(l, x, rows);
+        float[] q = qkv[0], k = qkv[1], v = qkv[2];
+        int half = rope == null ? 0 : rope.rotaryDim / 2;
+        Kernels.parallel(rows, t -> {
+            int b = t / n, i = t % n;
+            if (rope != null) {
+                for (int h = 0; h < H; h++) rotate(q, (t * H + h) * hd, half, cs[b], i * half);
+                for (int h = 0; h < KV; h++) rotate(k, (t * KV + h) * hd, half, cs[b], i * half);
+            }
+            for (int h = 0; h < KV; h++) {
+                System.arraycopy(k, (t * KV + h) * hd, caches[b].keys[li * KV + h], (p0[b] + i) * hd, hd);
+                System.arraycopy(v, (t * KV + h) * hd, caches[b].values[li * KV + h], (p0[b] + i) * hd, hd);
+            }
+        });
+        float[] out = new float[rows * H * hd];
+        int group = H / KV;
+        Kernels.parallel(B * KV, job -> {
+            int b = job / KV, kvh = job % KV;
+            float[] keys = caches[b].keys[li * KV + kvh], values = caches[b].values[li * KV + kvh];
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, b * n, h, keys, values, out, n, p0[b]);
+        });
+        return out;
+    }
+
     /** The MLP's inner activations: silu(gate)·up for gated models, gelu(up) otherwise. */
     private float[] mlpHidden(Layer l, float[] x, int n) {
         int f = c.ffn();
@@ -172,6 +259,7 @@ public final class Transformer implements AutoCloseable {
         float[] out = new float[n * wt.rows()];
         if (observer != null) observer.observe(wt, in, n);
         if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
+        else if (n <= MatVec.MAX_TOKENS) MatVec.matmul(ops, wt, in, n, out, bias); // decoding: one pass over the weights
         else Kernels.matmul(wt, in, n, out, bias);
         return out;
     }
@@ -188,18 +276,8 @@ public final class Transformer implements AutoCloseable {
     /** Self-attention of one layer over each sequence; returns [batch·n × heads·headDim] before the output projection. */
     private float[] attention(Layer l, float[] x, int n, int batch, float[][] cs) {
         int hd = c.headDim(), H = c.heads(), KV = c.kvHeads(), rows = n * batch;
-        float[] q, k, v;
-        if (l.qkv() != null) {
-            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias());
-            q = new float[rows * H * hd];
-            k = new float[rows * H * hd];
-            v = new float[rows * H * hd];
-            split(fused, rows, q, k, v);
-        } else {
-            q = matmul(l.q(), x, rows, l.qBias());
-            k = matmul(l.k(), x, rows, l.kBias());
-            v = matmul(l.v(), x, rows, l.vBias());
-        }
+        float[][] qkv = project(l, x, rows);
+        float[] q = qkv[0], k = qkv[1], v = qkv[2];
         if (cs != null) {
             int half = rope.rotaryDim / 2;
             Kernels.parallel(rows, t -> {
@@ -213,9 +291,27 @@ public final class Transformer implements AutoCloseable {
         Kernels.parallel(batch * KV, job -> {
             int t0 = (job / KV) * n, kvh = job % KV;
             float[] keys = gather(k, t0, n, KV, kvh), values = gather(v, t0, n, KV, kvh);
-            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, values, out, n);
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, values, out, n, 0);
         });
         return out;
+    }
+
+    /** The q, k and v projections of rows of x ([rows × heads·headDim] each; k and v [rows × kvHeads·headDim]). */
+    private float[][] project(Layer l, float[] x, int rows) {
+        int hd = c.headDim(), H = c.heads();
+        float[] q, k, v;
+        if (l.qkv() != null) {
+            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias());
+            q = new float[rows * H * hd];
+            k = new float[rows * H * hd];
+            v = new float[rows * H * hd];
+            split(fused, rows, q, k, v);
+        } else {
+            q = matmul(l.q(), x, rows, l.qBias());
+            k = matmul(l.k(), x, rows, l.kBias());
+            v = matmul(l.v(), x, rows, l.vBias());
+        }
+        return new float[][] {q, k, v};
     }
 
     private void rotate(float[] x, int off, int half, float[][] cs, int pos) {
@@ -229,18 +325,20 @@ public final class Transformer implements AutoCloseable {
     /**
      * One head of one sequence, causal, a tile of query rows at a time: scores of the tile against the keys up to its
      * last row (Q·Kᵀ as a matrix multiply; the masked upper triangle is computed only inside the diagonal tile), softmax
-     * per row over its visible keys, then P·V row by row. Memory is O(QUERY_TILE · n) per head, not O(n²).
+     * per row over its visible keys, then P·V row by row. Memory is O(QUERY_TILE · n) per head, not O(n²). The n query
+     * rows sit at positions p0..p0+n-1 and keys/values hold positions 0..p0+n-1 (p0 > 0: after a KV cache's prefix).
      */
-    private void attendHead(float[] q, int t0, int h, float[] keys, float[] values, float[] out, int n) {
+    private void attendHead(float[] q, int t0, int h, float[] keys, float[] values, float[] out, int n, int p0) {
         int hd = c.headDim(), H = c.heads();
         float scale = (float) (1 / Math.sqrt(hd));
-        float[] tileQ = new float[QUERY_TILE * hd], scores = new float[QUERY_TILE * n], o = new float[hd];
+        int tile = Math.min(QUERY_TILE, n);
+        float[] tileQ = new float[tile * hd], scores = new float[tile * (p0 + n)], o = new float[hd];
         for (int i0 = 0; i0 < n; i0 += QUERY_TILE) {
-            int tq = Math.min(QUERY_TILE, n - i0), visible = i0 + tq;
+            int tq = Math.min(QUERY_TILE, n - i0), visible = p0 + i0 + tq;
             for (int i = 0; i < tq; i++) System.arraycopy(q, ((t0 + i0 + i) * H + h) * hd, tileQ, i * hd, hd);
             Kernels.matmul(ops, new ArrayWeights(keys, visible, hd), tileQ, tq, scores, null);
             for (int i = 0; i < tq; i++) {
-                int row = i * visible, len = i0 + i + 1;
+                int row = i * visible, len = p0 + i0 + i + 1;
                 for (int j = 0; j < len; j++) scores[row + j] *= scale;
                 if (slopes != null) ops.alibi(scores, row, len, slopes[h]);
                 ops.softmax(scores, row, len);
