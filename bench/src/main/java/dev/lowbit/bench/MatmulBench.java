@@ -41,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Activations [tokens × in] times weights [out × in] as perplexity runs it, per weight layout, for the Vector API
- * kernels and their scalar twins. The secondary result `gflop` is the rate in GFLOP/s.
+ * kernels and their scalar twins; the GGUF block types (Q8_0 ... Q6_K) as the engine runs a .gguf file. The
+ * secondary result `gflop` is the rate in GFLOP/s.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -50,13 +51,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatmulBench {
-    @Param({"F32", "F16", "BF16", "INT8", "INT8-BLOCK", "INT4", "NF4", "NF4-DQ"})
+    @Param({"F32", "F16", "BF16", "INT8", "INT8-BLOCK", "INT4", "NF4", "NF4-DQ", "Q8_0", "Q4_0", "Q4_1", "IQ4_NL", "Q4_K", "Q6_K"})
     public String dtype;
 
     @Param({"panama", "scalar"})
     public String impl;
 
-    @Param({"512x2048x2048"})
+    /** tokens × rows × cols: the 82M fixture's gate/up (512x2048x768) and down (512x768x2048) projections, and a square one. */
+    @Param({"512x2048x768", "512x768x2048", "512x2048x2048"})
     public String shape;
 
     Arena arena;
@@ -111,6 +113,12 @@ public class MatmulBench {
             case "INT8-BLOCK", "INT4" -> {
                 WeightFormat f = WeightFormats.lowbit(dtype.toLowerCase(java.util.Locale.ROOT), 64, cols);
                 yield new BlockWeights(MemorySegment.ofArray(BlockQuantizer.quantize(src, f, "w").data()), f, rows, cols);
+            }
+            case "Q8_0", "Q4_0", "Q4_1", "IQ4_NL", "Q4_K", "Q6_K" -> {
+                WeightFormat f = WeightFormats.named(dtype);
+                byte[] q = new byte[(int) (rows * f.rowBytes(cols))];
+                f.quantize(v, 0, v.length, q, 0);
+                yield new BlockWeights(MemorySegment.ofArray(q), f, rows, cols);
             }
             default -> {
                 FourBit q = FourBit.quantize(src, Codebook4.NF4, 64, dtype.equals("NF4-DQ"), "w");

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit bench", "  lowbit bench --weights F32,nf4 --ctx 256 --chunks 2 -t 2",
-        "  lowbit bench --model llama82m-Q4_K_M.gguf --chunks 3"},
+        "  lowbit bench --model llama82m-Q4_0.gguf --model llama82m-nf4 --repeat 3"},
         name = "bench", description = "Prompt-processing speed (tokens/s) of the engine on a Llama-shaped 82M-parameter model with random weights, per weight dtype.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "D", description = "Where the fixtures live (created when missing; default: a temp folder).")
@@ -31,15 +31,17 @@ final class BenchCommand implements Callable<Integer> {
             description = "Stored dtypes (F32, F16, BF16) and quantize schemes of the F32 fixture (int8, int8-block, int4, nf4...); default ${DEFAULT-VALUE}.")
     List<String> weights;
 
+    @Option(names = "--model", paramLabel = "MODEL", description = "Benchmark this model folder or .gguf file (repeatable) instead of the random-weight fixtures; --weights and --dir are then refused.")
+    List<Path> models;
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "Measure each model N times and print min/median/max (default ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Option(names = "--ctx", paramLabel = "N", defaultValue = "512", description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
     int ctx;
 
     @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured chunks after one warm-up chunk (default ${DEFAULT-VALUE}).")
     int chunks;
-
-    @Option(names = "--model", paramLabel = "MODEL", description = "Time this model folder or .gguf file (e.g. the file llama-bench runs) "
-            + "instead of the fixtures; --weights and --dir do not apply then.")
-    Path model;
 
     @Spec
     CommandSpec spec;
@@ -49,6 +51,12 @@ final class BenchCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2 tokens, not " + ctx);
         if (chunks < 1) throw new IllegalArgumentException("--chunks must be positive, not " + chunks);
+        if (repeat < 1) throw new IllegalArgumentException("--repeat must be positive, not " + repeat);
+        if (models != null && !models.isEmpty()) {
+            if (dir != null || spec.commandLine().getParseResult().hasMatchedOption("--weights"))
+                throw new IllegalArgumentException("--model benchmarks the given files: --weights and --dir would do nothing");
+            for (Path m : models) if (!Files.exists(m)) throw new IllegalArgumentException(m + ": no such model file or folder");
+        }
         for (String w : weights) {
             if (java.util.List.of("F32", "F16", "BF16").contains(w.toUpperCase(Locale.ROOT))) continue;
             try {
@@ -57,34 +65,40 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--weights: '" + w + "' is neither a stored dtype (F32, F16, BF16) nor a scheme (int8, int8-block, int4, int4-asym, nf4, fp4)");
             }
         }
-        if (model != null) {
-            if (spec.commandLine().getParseResult().hasMatchedOption("--weights") || dir != null)
-                throw new IllegalArgumentException("--model times the given model: --weights and --dir do not apply");
-            try (Transformer t = Transformer.open(model)) {
-                printHeader(out);
-                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", model.getFileName(), tokensPerSecond(t));
+        if (models != null && !models.isEmpty()) {
+            out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks, %d repeats%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks, repeat);
+            for (Path m : models) {
+                try (Transformer t = Transformer.open(m)) {
+                    int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, t.config().vocab()).toArray();
+                    report(out, m.getFileName().toString(), measure(t, ids));
+                }
             }
             return 0;
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("lowbit-bench");
-        printHeader(out);
+        int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
+        out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
         for (String w : weights) {
             try (Transformer t = Transformer.open(fixture(root, w))) {
-                out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", w, tokensPerSecond(t));
+                report(out, w, measure(t, ids));
             }
         }
         return 0;
     }
 
-    private void printHeader(java.io.PrintWriter out) {
-        out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
+    /** One warm-up chunk, then --repeat measurements of --chunks chunks: tokens/s sorted ascending. */
+    private double[] measure(Transformer t, int[] ids) {
+        Perplexity.run(t, ids, ctx, 1, null);
+        double[] tps = new double[repeat];
+        for (int i = 0; i < repeat; i++)
+            tps[i] = Perplexity.run(t, java.util.Arrays.copyOfRange(ids, ctx, ids.length), ctx, chunks, null).tokensPerSecond();
+        java.util.Arrays.sort(tps);
+        return tps;
     }
 
-    /** One warm-up chunk, then the measured ones, of random token ids over the model's vocabulary. */
-    private double tokensPerSecond(Transformer t) {
-        int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, t.config().vocab()).toArray();
-        Perplexity.run(t, ids, ctx, 1, null);
-        return Perplexity.run(t, java.util.Arrays.copyOfRange(ids, ctx, ids.length), ctx, chunks, null).tokensPerSecond();
+    private void report(java.io.PrintWriter out, String name, double[] tps) {
+        if (tps.length == 1) out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", name, tps[0]);
+        else out.printf(Locale.ROOT, "%-10s %8.1f tokens/s median (min %.1f, max %.1f)%n", name, tps[tps.length / 2], tps[0], tps[tps.length - 1]);
     }
 
     /** The fixture in a stored dtype, or the F32 fixture quantized with a scheme (lowbit layout). */

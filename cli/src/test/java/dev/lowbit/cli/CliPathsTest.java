@@ -165,6 +165,23 @@ class CliPathsTest {
         assertEquals(2, CliRun.of("bench", "--weights", "Q9_9", "--ctx", "8", "--chunks", "1", "--dir", dir.toString()).code());
     }
 
+    /**
+     * bench --model: the given folder instead of the fixtures, one line with median, min and max of --repeat runs
+     * (min ≤ median ≤ max); --weights beside --model, a missing model and --repeat 0 are refused with exit 2.
+     */
+    @Test
+    void benchRunsGivenModelsRepeatedly() throws Exception {
+        String m = Samples.tinyLlama().toString();
+        CliRun r = ok("bench", "--model", m, "--ctx", "8", "--chunks", "1", "--repeat", "3");
+        Matcher x = Pattern.compile("(?m)^" + Pattern.quote(Samples.tinyLlama().getFileName().toString()) + "\\s+([0-9.]+) tokens/s median \\(min ([0-9.]+), max ([0-9.]+)\\)$").matcher(r.out());
+        assertTrue(x.find(), r.out());
+        double med = Double.parseDouble(x.group(1)), min = Double.parseDouble(x.group(2)), max = Double.parseDouble(x.group(3));
+        assertTrue(min > 0 && min <= med && med <= max, r.out());
+        assertEquals(2, CliRun.of("bench", "--model", m, "--weights", "F32").code());
+        assertEquals(2, CliRun.of("bench", "--model", tmp.resolve("absent.gguf").toString()).code());
+        assertEquals(2, CliRun.of("bench", "--model", m, "--repeat", "0").code());
+    }
+
     // ---- quantize: --json, --keep, --only, sharded input, NaN/Inf ----
 
     /** --only mlp, --keep down_proj: exactly gate/up are quantized (names decided here by string tests), the rest byte-identical. */
