@@ -147,6 +147,7 @@ public final class Transformer implements AutoCloseable {
         if (w.lmHead() instanceof Int8LtWeights && (row0 % seqLen != 0 || rows % seqLen != 0))
             throw new IllegalArgumentException("an LLM.int8 lm_head takes whole sequences of " + seqLen + " rows, not rows " + row0 + "+" + rows);
         float[] in = row0 == 0 && rows * d == hidden.length ? hidden : java.util.Arrays.copyOfRange(hidden, row0 * d, (row0 + rows) * d);
+        if (observer != null) observer.observe(w.lmHead(), in, rows);
         if (w.lmHead() instanceof Int8LtWeights lt) lt.matmul(in, rows, seqLen, out, null);
         else Kernels.matmul(w.lmHead(), in, rows, out, null);
     }
