@@ -15,6 +15,7 @@ import java.nio.file.Path;
 /**
  * Causal LM forward over independent sequences of n tokens (positions 0..n-1 each, full causal attention), batched
  * so the matrix multiplies see batch·n rows; runs from the mapped weights: GPT-2, BLOOM, Llama/Mistral and Qwen2.
+ * For generation, {@link #forward(int[], int, KvCache...)} continues sequences from their {@link KvCache}s.
  */
 public final class Transformer implements AutoCloseable {
     private final Runnable closer;
