@@ -57,6 +57,24 @@ final class CalibrationOptions {
         return new Weighting(load(model, forPeople), false);
     }
 
+    /**
+     * The layers' input statistics XᵀX for GPTQ: collected on the spot with --calibrate TEXT (lm_head included), or read
+     * with --imatrix FILE (made by lowbit calibrate --hessian).
+     */
+    dev.lowbit.quantizers.calib.Calibration forGptq(Path model, boolean forPeople) throws java.io.IOException {
+        if (scaleSearch) throw new IllegalArgumentException("--scale-search with --gptq: GPTQ sets each block's scale with the format's own encoder");
+        if (imatrix != null && calibrate != null) throw new IllegalArgumentException("--imatrix and --calibrate: give one (an importance matrix, or the text to make one)");
+        if (calibCtx < 2) throw new IllegalArgumentException("--calib-ctx must be at least 2 tokens, not " + calibCtx);
+        if (imatrix != null) {
+            EvalInput.requireFile(imatrix, "--imatrix");
+            Imatrix m = ImatrixFile.read(imatrix);
+            checkNames(model, m, imatrix);
+            return m;
+        }
+        if (calibrate != null) return GptqOptions.calibrate(model, calibrate, calibCtx, forPeople);
+        throw new IllegalArgumentException("--gptq needs the layers' input statistics XᵀX: --calibrate TEXT, or --imatrix FILE made by lowbit calibrate --hessian");
+    }
+
     private String given() {
         return imatrix != null ? "--imatrix" : calibrate != null ? "--calibrate" : "--scale-search";
     }

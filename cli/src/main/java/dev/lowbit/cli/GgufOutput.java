@@ -15,7 +15,7 @@ final class GgufOutput {
     private GgufOutput() {}
 
     static int run(Path model, Path out, RecipeOptions recipe, String compress, boolean dryRun, boolean json, CommandSpec spec,
-            CalibrationOptions calibration) throws Exception {
+            CalibrationOptions calibration, GptqOptions gptq) throws Exception {
         List<String> refused = new ArrayList<>(recipe.givenButNotForGguf());
         if (compress != null) refused.add("--compress");
         if (!refused.isEmpty())
@@ -27,9 +27,11 @@ final class GgufOutput {
         GgufExport.Result r = plan;
         if (!dryRun) {
             long tensorBytes = plan.tensors().stream().mapToLong(GgufExport.TensorPlan::bytes).sum();
-            var weighting = calibration.forGguf(model, ft, !json);
+            gptq.options(); // refuses --gptq-damp without --gptq
+            var encoder = gptq.gptq ? gptq.encoder(calibration.forGptq(model, !json)) : null;
+            var weighting = gptq.gptq ? dev.lowbit.quantizers.calib.Weighting.NONE : calibration.forGguf(model, ft, !json);
             Progress bar = Progress.start("gguf " + ft, tensorBytes, !json);
-            r = GgufExport.run(model, out, ft, false, bar::update, weighting);
+            r = GgufExport.run(model, out, ft, false, bar::update, weighting, encoder);
             bar.done();
         }
         if (json) {
