@@ -27,6 +27,9 @@ final class ConvertCommand implements Callable<Integer> {
     RecipeOptions recipe;
 
     @Mixin
+    CalibrationOptions calibration;
+
+    @Mixin
     RewriteOptions rewrite;
 
     @Mixin
@@ -81,11 +84,12 @@ final class ConvertCommand implements Callable<Integer> {
                     q.quantizedParams(), (long) chunks * input.ctx, chunks, input.ctx, input.file(), reportDir);
             return 0;
         }
+        var weighting = calibration.forScheme(model, recipe.scheme(), !json);
         Progress bar = Progress.start("convert", chunks, !json);
         Convert.Result r;
         try (Cleanup c = Cleanup.guard(out)) {
             r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe, compress != null, ids, input.ctx, input.maxChunks,
-                    gate.gates(), null, keepOnFail, bar::update, lora.adapters());
+                    gate.gates(), null, keepOnFail, bar::update, lora.adapters(), weighting);
         } finally {
             bar.done();
         }
@@ -120,11 +124,12 @@ final class ConvertCommand implements Callable<Integer> {
         int[] ids = input.ids(model);
         int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
         if (chunks == 0) throw new IllegalArgumentException(input.file() + ": " + ids.length + " tokens are fewer than one chunk of --ctx " + input.ctx);
+        var weighting = calibration.forGguf(model, type, !json);
         Progress bar = Progress.start("convert", chunks, !json);
         Convert.GgufResult r;
         try {
             r = Convert.runGguf(model, out, rewrite.any() ? rewrite.options() : null, type, ids, input.ctx, input.maxChunks, gate.gates(), keepOnFail,
-                    bar::update, lora.adapters());
+                    bar::update, lora.adapters(), weighting);
         } finally {
             bar.done();
         }

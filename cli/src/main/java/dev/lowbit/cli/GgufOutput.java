@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 final class GgufOutput {
     private GgufOutput() {}
 
-    static int run(Path model, Path out, RecipeOptions recipe, String compress, boolean dryRun, boolean json, CommandSpec spec) throws Exception {
+    static int run(Path model, Path out, RecipeOptions recipe, String compress, boolean dryRun, boolean json, CommandSpec spec,
+            CalibrationOptions calibration) throws Exception {
         List<String> refused = new ArrayList<>(recipe.givenButNotForGguf());
         if (compress != null) refused.add("--compress");
         if (!refused.isEmpty())
@@ -26,8 +27,9 @@ final class GgufOutput {
         GgufExport.Result r = plan;
         if (!dryRun) {
             long tensorBytes = plan.tensors().stream().mapToLong(GgufExport.TensorPlan::bytes).sum();
+            var weighting = calibration.forGguf(model, ft, !json);
             Progress bar = Progress.start("gguf " + ft, tensorBytes, !json);
-            r = GgufExport.run(model, out, ft, false, bar::update);
+            r = GgufExport.run(model, out, ft, false, bar::update, weighting);
             bar.done();
         }
         if (json) {

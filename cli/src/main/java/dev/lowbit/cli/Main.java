@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class,
+        subcommands = {InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class,
                 ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
                 AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",

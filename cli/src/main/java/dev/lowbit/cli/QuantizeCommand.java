@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o model-Q4_K_M.gguf --scheme Q4_K_M", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run"},
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o model-Q4_K_M.gguf --scheme Q4_K_M", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run", "  lowbit quantize MODEL -o M-nf4 --scheme nf4 --calibrate calib_text.txt", "  lowbit quantize MODEL -o m-IQ4_NL.gguf --scheme IQ4_NL --imatrix imatrix.gguf"},
         name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4), or into a GGUF file (llama.cpp's types and recipes).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")
@@ -29,6 +29,9 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Mixin
     LoraOptions lora;
+
+    @Mixin
+    CalibrationOptions calibration;
 
     @Option(names = "--compress", paramLabel = "zstd", description = "zstd: write .safetensors.zst shards and manifest.json (sha256 before and after).")
     String compress;
@@ -55,16 +58,18 @@ final class QuantizeCommand implements Callable<Integer> {
         {
             if (!lora.specs.isEmpty())
                 throw new IllegalArgumentException("--lora with GGUF output: merge first (lowbit merge BASE ADAPTER -o MERGED), then quantize MERGED to GGUF");
-            return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec);
+            return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec, calibration);
         }
         Recipe recipe = recipeOptions.recipe();
         RecipeChecks.checkTensors(model, recipe);
+        var weighting = dryRun ? null : calibration.forScheme(model, recipe.scheme(), !json);
         var inspection = dev.lowbit.formats.Inspection.of(model);
         long total = inspection.bytes();
         Progress bar = Progress.start("quantize", total, Progress.Unit.MIB, !json && !dryRun);
         Quantizer.Result r;
         try (Cleanup c = Cleanup.guard(out)) {
-            r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters());
+            r = weighting == null ? Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters())
+                    : Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters(), weighting);
         } finally {
             bar.done();
         }

@@ -10,9 +10,16 @@ import java.lang.foreign.MemorySegment;
 public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, QuantError error) {
 
     public static BlockQuantizer quantize(FloatSource src, WeightFormat f, String name) {
+        return quantize(src, f, name, null);
+    }
+
+    /** As quantize(src, f, name), each row encoded with the importance of its columns (null: none). */
+    public static BlockQuantizer quantize(FloatSource src, WeightFormat f, String name, float[] importance) {
         int rows = Math.toIntExact(src.shape()[0]), cols = Math.toIntExact(src.numel() / Math.max(1, rows));
         if (cols % f.blockSize() != 0)
             throw new IllegalArgumentException("tensor '" + name + "': rows of " + cols + " are not a multiple of " + f.name() + "'s block " + f.blockSize());
+        if (importance != null && importance.length != cols)
+            throw new IllegalArgumentException("tensor '" + name + "': the importance matrix has " + importance.length + " columns, the weight " + cols);
         int rowBytes = Math.toIntExact(f.rowBytes(cols));
         byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
         MemorySegment seg = MemorySegment.ofArray(data);
@@ -24,7 +31,7 @@ public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, Qua
                 src.read((long) r * cols, v);
                 Blocks.absmax(v, name, (long) r * cols);
                 try {
-                    f.quantize(v, 0, cols, data, r * rowBytes);
+                    f.quantize(v, 0, cols, data, r * rowBytes, importance, 0);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("tensor '" + name + "', row " + r + ": " + e.getMessage());
                 }

@@ -1,6 +1,7 @@
 package dev.lowbit.quantizers;
 
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.quantizers.format.ScaleSearch;
 
 /**
  * NF4/FP4 blockwise quantization exactly as bitsandbytes: blocks over the flattened tensor (last one may be partial),
@@ -12,7 +13,21 @@ import dev.lowbit.formats.Tensor;
 public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed, float[] absmax, DoubleQuant nested, QuantError error) {
 
     public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name) {
+        return quantize(src, cb, block, doubleQuant, name, null, false);
+    }
+
+    /**
+     * As bitsandbytes, or with search (always when an importance is given: one value per column of the 2-D weight)
+     * each block's absmax field holds the scale {@link ScaleSearch#codebook} finds; bitsandbytes dequantizes code ×
+     * that field all the same.
+     */
+    public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search) {
         Blocks.checkBlock(block);
+        long[] shape = src.shape();
+        int cols = Math.toIntExact(shape[shape.length - 1]);
+        if (importance != null && importance.length != cols)
+            throw new IllegalArgumentException("tensor '" + name + "': importance of " + importance.length + " columns for rows of " + cols);
+        boolean searched = search || importance != null;
         long n = src.numel();
         int blocks = Math.toIntExact((n + block - 1) / block);
         byte[] packed = new byte[Math.toIntExact((n + 1) / 2)];
@@ -32,6 +47,7 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 absmax[b] = m;
                 float inv = 1f / m;
                 if (m == 0) java.util.Arrays.fill(codes, 0, len, 0);
+                else if (searched) m = absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
                 else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
                 else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
                 int base = (int) (start >>> 1);
@@ -46,6 +62,14 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
         FourBit q = new FourBit(cb, block, src.shape(), packed, absmax, DoubleQuant.of(absmax), null);
         return new FourBit(cb, block, src.shape(), packed, absmax, q.nested(), q.errorAgainst(src));
+    }
+
+    /** The importance of elements [start, start+len) of the flattened weight (column = index mod cols), or null. */
+    private static float[] weights(float[] importance, long start, int len) {
+        if (importance == null) return null;
+        float[] w = new float[len];
+        for (int i = 0; i < len; i++) w[i] = importance[(int) ((start + i) % importance.length)];
+        return w;
     }
 
     /** The error of what is stored (with double-quantized scales) against the source, in a second pass. */

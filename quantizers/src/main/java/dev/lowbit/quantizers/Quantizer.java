@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.lora.LoraAdapter;
 import dev.lowbit.quantizers.lora.MergedSource;
 
@@ -55,12 +56,18 @@ public final class Quantizer {
     /** As run(…), with LoRA adapters merged into the base on the fly (W + scale·B·A, float32) before quantizing. */
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
                              List<LoraAdapter> loras) throws IOException {
-        return run(model, out, recipe, dryRun, zstd, progress, loras, null);
+        return run(model, out, recipe, dryRun, zstd, progress, loras, Weighting.NONE);
     }
 
-    /** As run(…), each quantized weight encoded by encoder when it takes it (GPTQ), else by the format's encoder. */
+    /** As run(…), quantizing with calibration (importance per weight, scale search) as weighting says. */
     public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
-                             List<LoraAdapter> loras, WeightEncoder encoder) throws IOException {
+                             List<LoraAdapter> loras, Weighting weighting) throws IOException {
+        return run(model, out, recipe, dryRun, zstd, progress, loras, weighting, null);
+    }
+
+    /** As run(…), each quantized weight encoded by encoder when it takes it (GPTQ), else as weighting says. */
+    public static Result run(Path model, Path out, Recipe recipe, boolean dryRun, boolean zstd, LongConsumer progress,
+                             List<LoraAdapter> loras, Weighting weighting, WeightEncoder encoder) throws IOException {
         long start = System.nanoTime();
         ModelConfig cfg = ModelConfig.read(model);
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
@@ -96,7 +103,7 @@ public final class Quantizer {
                 } else {
                     boolean conv1d = cfg.arch() == Architecture.GPT2 && CONV1D.matcher(t.name()).matches();
                     FloatSource src = merged != null ? MergedSource.of(t, loras, conv1d) : conv1d ? FloatSource.transposed(t) : FloatSource.of(t);
-                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone, encoder).parts(metadata));
+                    sources.addAll(new WeightQuantizer(recipe, t, src, onDone, weighting, encoder).parts(metadata));
                 }
             }
             if (recipe.layout() == Layout.LOWBIT && !recipe.scheme().isHalf()) metadata.put("lowbit.format", Integer.toString(Layout.LOWBIT_FORMAT));

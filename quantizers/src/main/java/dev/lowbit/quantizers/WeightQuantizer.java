@@ -4,6 +4,7 @@ import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.TensorSource;
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.format.WeightFormat;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,12 +26,19 @@ public final class WeightQuantizer {
     private final Tensor t;
     private final FloatSource src;
     private final Consumer<TensorReport> report;
+    private final Weighting weighting;
     private final WeightEncoder encoder;
     private Object result;
     private int pending;
     private long outBytes;
 
-    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report, WeightEncoder encoder) {
+    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
+        this(r, t, src, report, Weighting.NONE, null);
+    }
+
+    /** With calibration: the weight's importance and lowbit's scale search as weighting says; encoder (GPTQ) first when given. */
+    WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report, Weighting weighting, WeightEncoder encoder) {
+        this.weighting = weighting;
         this.encoder = encoder;
         this.r = r;
         this.t = t;
@@ -41,9 +49,14 @@ public final class WeightQuantizer {
     private synchronized Object result() {
         if (result == null && encoder != null) result = EncodedWeight.of(encoder, r, t.name(), src);
         if (result == null) {
-            if (r.layout() == Layout.LOWBIT) result = BlockQuantizer.quantize(src, r.format(src.shape()), t.name());
-            else result = switch (r.scheme()) {
-                case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name());
+            float[] imp = weighting.importance(t.name());
+            if (r.layout() == Layout.LOWBIT) {
+                WeightFormat f = r.format(src.shape());
+                if (weighting.searches() && f.withScaleSearch() != null) f = f.withScaleSearch();
+                result = BlockQuantizer.quantize(src, f, t.name(), f.usesImportance() ? imp : null);
+            } else result = switch (r.scheme()) {
+                case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name(),
+                        imp, weighting.searches());
                 case INT8 -> Int8Row.quantize(src, t.name());
                 default -> throw new IllegalStateException(r.scheme() + " has no hf-bnb layout");
             };

@@ -7,6 +7,7 @@ import dev.lowbit.quantizers.gguf.GgufExport;
 import dev.lowbit.quantizers.gguf.GgufFileType;
 import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Quantizer;
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.Recipe;
 import dev.lowbit.quantizers.Rewriter;
 import java.io.IOException;
@@ -38,6 +39,13 @@ public final class Convert {
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
                              java.util.List<LoraAdapter> loras) throws IOException {
+        return run(model, out, rewrite, recipe, zstd, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, loras, Weighting.NONE);
+    }
+
+    /** As above, quantizing with calibration (importance, scale search) as weighting says. */
+    public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
+                             Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
+                             java.util.List<LoraAdapter> loras, Weighting weighting) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
@@ -46,12 +54,12 @@ public final class Convert {
             Sources in = prepare(model, staging, rewrite, loras);
             Path source = in.source();
             Path artifact = staging.resolve("artifact");
-            Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null);
+            Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null, java.util.List.of(), weighting);
             Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land && zstd) {
                 Path packed = staging.resolve("packed");
-                Quantizer.run(source, packed, recipe, false, true, null);
+                Quantizer.run(source, packed, recipe, false, true, null, java.util.List.of(), weighting);
                 artifact = packed;
             }
             if (land) {
@@ -74,6 +82,13 @@ public final class Convert {
      */
     public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
                                      Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras) throws IOException {
+        return runGguf(model, out, rewrite, type, ids, ctx, maxChunks, gates, keepOnFail, progress, loras, Weighting.NONE);
+    }
+
+    /** As above, with an importance matrix as llama-quantize --imatrix. */
+    public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
+                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras,
+                                     Weighting weighting) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs)) throw new FormatException(out, "output already exists");
         Files.createDirectories(abs.getParent());
@@ -82,7 +97,7 @@ public final class Convert {
             Sources in = prepare(model, staging, rewrite, loras);
             Path source = in.source();
             Path artifact = staging.resolve(abs.getFileName().toString());
-            GgufExport.Result g = GgufExport.run(source, artifact, type, false, null);
+            GgufExport.Result g = GgufExport.run(source, artifact, type, false, null, weighting);
             Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land) Files.move(artifact, abs, StandardCopyOption.ATOMIC_MOVE);

@@ -15,11 +15,18 @@ final class FourBitBlocks implements WeightFormat {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final Codebook4 cb;
     private final int block;
+    private final boolean search;
 
     FourBitBlocks(Codebook4 cb, int block) {
+        this(cb, block, false);
+    }
+
+    /** search: each block's scale searched ({@link ScaleSearch}) rather than its absmax. */
+    FourBitBlocks(Codebook4 cb, int block, boolean search) {
         if (block < 2 || block % 2 != 0) throw new IllegalArgumentException("4-bit block size " + block + " must be even");
         this.cb = cb;
         this.block = block;
+        this.search = search;
     }
 
     public String name() { return cb.bnbName(); }
@@ -28,6 +35,11 @@ final class FourBitBlocks implements WeightFormat {
     public int blockBytes() { return 4 + block / 2; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    /** With search (or an importance): each block's stored scale by {@link ScaleSearch#codebook}, weighted by importance. */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         float[] v = new float[block];
         int[] codes = new int[block];
         MemorySegment out = MemorySegment.ofArray(dst);
@@ -37,12 +49,19 @@ final class FourBitBlocks implements WeightFormat {
             for (float x : v) m = Math.max(m, Math.abs(x));
             float inv = 1f / m;
             if (m == 0) java.util.Arrays.fill(codes, 0);
+            else if (search || importance != null) m = ScaleSearch.codebook(cb, v, block, m, importance, importance == null ? 0 : impOff + b * block, codes);
             else if (cb == Codebook4.NF4) Nf4Codes.codes(v, block, inv, codes);
             else for (int i = 0; i < block; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
             int at = dstOff + b * blockBytes();
             out.set(F32, at, m);
             for (int i = 0; i < block; i += 2) dst[at + 4 + i / 2] = (byte) (codes[i] << 4 | codes[i + 1]);
         }
+    }
+
+    public boolean usesImportance() { return true; }
+
+    public WeightFormat withScaleSearch() {
+        return new FourBitBlocks(cb, block, true);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

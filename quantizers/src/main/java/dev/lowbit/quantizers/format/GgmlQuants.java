@@ -378,7 +378,8 @@ final class GgmlQuants {
     }
 
     /**
-     * quantize_row_iq4_nl_impl with quant_weights = NULL (weights x²) and values = kvalues_iq4nl, for one super-block
+     * quantize_row_iq4_nl_impl with quant_weights = NULL (weights x²; with quant_weights qw·sqrt(sigma2 + x²), sigma2 =
+     * 2·mean x² of the super-block) and values = kvalues_iq4nl, for one super-block
      * of superBlockSize at x[xo ..]: per block of blockSize, the scale −max/values[0] refined over 2·ntry + 1 trial
      * scales (itry + values[0])/max by weighted least squares. With one block (IQ4_NL) the f16 d is the block's scale;
      * with several (IQ4_XS) d = −max_scale/32 and each block keeps a 6-bit signed multiple of d (low nibbles at
@@ -387,8 +388,18 @@ final class GgmlQuants {
      */
     static void quantizeIq4NlImpl(int superBlockSize, int blockSize, float[] x, int xo, byte[] dst, int dh, int q4,
             int scalesH, int scalesL, float[] scales, float[] weight, int[] L, int ntry) {
+        quantizeIq4NlImpl(superBlockSize, blockSize, x, xo, dst, dh, q4, scalesH, scalesL, scales, weight, L, ntry, null, 0);
+    }
+
+    /** As above with quant_weights qw[qo ..] (the importance of each element of the super-block), or qw = null. */
+    static void quantizeIq4NlImpl(int superBlockSize, int blockSize, float[] x, int xo, byte[] dst, int dh, int q4,
+            int scalesH, int scalesL, float[] scales, float[] weight, int[] L, int ntry, float[] qw, int qo) {
         final int[] values = KVALUES_IQ4NL;
-        // sigma2 only feeds the importance-matrix weights, absent here
+        float sigma2 = 0;
+        if (qw != null) {
+            for (int j = 0; j < superBlockSize; ++j) sigma2 += x[xo + j] * x[xo + j];
+            sigma2 *= 2.f / superBlockSize;
+        }
         for (int j = 0; j < superBlockSize / 2; j++) dst[q4 + j] = 0;
         putF16(dst, dh, 0.f);
 
@@ -396,7 +407,12 @@ final class GgmlQuants {
         for (int ib = 0; ib < superBlockSize / blockSize; ++ib) {
             int xb = xo + ib * blockSize;
             int lb = ib * blockSize;
-            for (int j = 0; j < blockSize; ++j) weight[j] = x[xb + j] * x[xb + j];
+            if (qw != null) {
+                int wb = qo + ib * blockSize;
+                for (int j = 0; j < blockSize; ++j) weight[j] = qw[wb + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
+            } else {
+                for (int j = 0; j < blockSize; ++j) weight[j] = x[xb + j] * x[xb + j];
+            }
             float amax = 0, max = 0;
             for (int j = 0; j < blockSize; ++j) {
                 float ax = Math.abs(x[xb + j]);

@@ -10,12 +10,18 @@ import java.lang.foreign.ValueLayout;
  */
 final class Int4Blocks implements WeightFormat {
     private final int group;
-    private final boolean asym;
+    private final boolean asym, search;
 
     Int4Blocks(int group, boolean asym) {
+        this(group, asym, false);
+    }
+
+    /** search: each group's scale (and zero) searched ({@link ScaleSearch}) rather than absmax. */
+    Int4Blocks(int group, boolean asym, boolean search) {
         if (group < 2 || group % 2 != 0) throw new IllegalArgumentException("int4 group size " + group + " must be even");
         this.group = group;
         this.asym = asym;
+        this.search = search;
     }
 
     public String name() { return asym ? "int4-asym" : "int4"; }
@@ -28,27 +34,49 @@ final class Int4Blocks implements WeightFormat {
     }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    /** With search (or an importance): each group's scale (and zero) by {@link ScaleSearch#int4}, weighted by importance. */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         MemorySegment out = MemorySegment.ofArray(dst);
+        int[] codes = new int[group];
         for (int g = 0; g < n / group; g++) {
             int base = srcOff + g * group, at = dstOff + g * blockBytes();
-            float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY, m = 0;
-            for (int i = 0; i < group; i++) {
-                float x = src[base + i];
-                lo = Math.min(lo, x);
-                hi = Math.max(hi, x);
-                m = Math.max(m, Math.abs(x));
-            }
-            short s = Float.floatToFloat16(asym ? (hi - lo) / 15f : m / 7f);
-            out.set(F16.LE, at, s);
-            float sd = Float.float16ToFloat(s), inv = sd == 0 ? 0 : 1f / sd;
-            int zero = asym ? (int) Math.max(0, Math.min(15, Math.rint(-lo * inv))) : 8;
-            if (asym) dst[at + 2] = (byte) zero;
-            for (int i = 0; i < group; i += 2) {
-                int c0 = (int) Math.max(0, Math.min(15, Math.rint(src[base + i] * inv) + zero));
-                int c1 = (int) Math.max(0, Math.min(15, Math.rint(src[base + i + 1] * inv) + zero));
-                dst[at + codesAt() + i / 2] = (byte) (c0 | c1 << 4);
-            }
+            ScaleSearch.Int4 c = absmax(src, base);
+            if (search || importance != null)
+                c = ScaleSearch.int4(src, base, group, asym, c, importance, importance == null ? 0 : impOff + g * group, codes);
+            else codes(src, base, group, c.scale(), c.zero(), codes);
+            out.set(F16.LE, at, c.scale());
+            if (asym) dst[at + 2] = (byte) c.zero();
+            for (int i = 0; i < group; i += 2) dst[at + codesAt() + i / 2] = (byte) (codes[i] | codes[i + 1] << 4);
         }
+    }
+
+    /** The absmax encoding: s = absmax/7 (symmetric) or (max − min)/15 with zero = clamp(rint(−min/s), 0, 15). */
+    private ScaleSearch.Int4 absmax(float[] src, int base) {
+        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY, m = 0;
+        for (int i = 0; i < group; i++) {
+            float x = src[base + i];
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+            m = Math.max(m, Math.abs(x));
+        }
+        short s = Float.floatToFloat16(asym ? (hi - lo) / 15f : m / 7f);
+        float sd = Float.float16ToFloat(s), inv = sd == 0 ? 0 : 1f / sd;
+        return new ScaleSearch.Int4(s, asym ? (int) Math.max(0, Math.min(15, Math.rint(-lo * inv))) : 8);
+    }
+
+    /** codes = clamp(rint(x / s) + zero, 0, 15) with the stored (f16) scale s. */
+    static void codes(float[] src, int base, int len, short scale, int zero, int[] codes) {
+        float sd = Float.float16ToFloat(scale), inv = sd == 0 ? 0 : 1f / sd;
+        for (int i = 0; i < len; i++) codes[i] = (int) Math.max(0, Math.min(15, Math.rint(src[base + i] * inv) + zero));
+    }
+
+    public boolean usesImportance() { return true; }
+
+    public WeightFormat withScaleSearch() {
+        return new Int4Blocks(group, asym, true);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

@@ -19,12 +19,19 @@ final class Iq4Nl implements WeightFormat {
     public int blockBytes() { return 18; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** quantize_iq4_nl with quant_weights = importance (null: none). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[32];
         float[] weight = new float[32];
         float[] scale = new float[1];
         for (int b = 0; b < n / 32; b++) {
             int y = dstOff + 18 * b;
-            GgmlQuants.quantizeIq4NlImpl(32, 32, src, srcOff + 32 * b, dst, y, y + 2, -1, -1, scale, weight, L, 7);
+            GgmlQuants.quantizeIq4NlImpl(32, 32, src, srcOff + 32 * b, dst, y, y + 2, -1, -1, scale, weight, L, 7, importance, importance == null ? 0 : impOff + 32 * b);
         }
     }
 

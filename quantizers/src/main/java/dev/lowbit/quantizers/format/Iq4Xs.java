@@ -20,12 +20,19 @@ final class Iq4Xs implements WeightFormat {
     public int blockBytes() { return 136; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** quantize_iq4_xs with quant_weights = importance (null: none). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[256];
         float[] weight = new float[32];
         float[] scales = new float[8];
         for (int b = 0; b < n / 256; b++) {
             int y = dstOff + 136 * b;
-            GgmlQuants.quantizeIq4NlImpl(256, 32, src, srcOff + 256 * b, dst, y, y + 8, y + 2, y + 4, scales, weight, L, 7);
+            GgmlQuants.quantizeIq4NlImpl(256, 32, src, srcOff + 256 * b, dst, y, y + 8, y + 2, y + 4, scales, weight, L, 7, importance, importance == null ? 0 : impOff + 256 * b);
         }
     }
 

@@ -19,6 +19,49 @@ final class Q2_K implements WeightFormat {
     public int blockSize() { return 256; }
     public int blockBytes() { return 84; }
 
+    public boolean usesImportance() { return true; }
+
+    /** With an importance: quantize_row_q2_K_impl (make_qkx3_quants per group, make_qp_quants for scales and mins). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        if (importance == null) {
+            quantize(src, srcOff, n, dst, dstOff);
+            return;
+        }
+        int[] L = new int[256], laux = new int[16], ls = new int[16], lm = new int[16];
+        float[] weight = new float[16], mins = new float[16], scales = new float[16], sw = new float[16], theMin = new float[1];
+        for (int b = 0; b < n / 256; b++) {
+            int x = srcOff + 256 * b, y = dstOff + 84 * b, qo = impOff + 256 * b;
+            float sumx2 = 0;
+            for (int j = 0; j < 256; ++j) sumx2 += src[x + j] * src[x + j];
+            float sigma2 = sumx2 / 256;
+            for (int j = 0; j < 16; ++j) {
+                for (int l = 0; l < 16; ++l) weight[l] = importance[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + src[x + 16 * j + l] * src[x + 16 * j + l]);
+                sw[j] = 0;
+                for (int l = 0; l < 16; ++l) sw[j] += weight[l];
+                scales[j] = GgmlImatrix.makeQkx3Quants(16, 3, src, x + 16 * j, weight, L, 16 * j, theMin, laux, -0.9f, 0.05f, 36);
+                mins[j] = theMin[0];
+            }
+            putF16(dst, y + 80, GgmlImatrix.makeQpQuants(16, 15, scales, ls, sw));
+            putF16(dst, y + 82, GgmlImatrix.makeQpQuants(16, 15, mins, lm, sw));
+            float dm = f16(dst, y + 80), mm = f16(dst, y + 82);
+            for (int j = 0; j < 16; ++j) dst[y + j] = (byte) (ls[j] | (lm[j] << 4));
+            for (int j = 0; j < 16; ++j) {
+                float d = dm * (dst[y + j] & 0xF);
+                if (d == 0) continue;
+                float m = mm * ((dst[y + j] & 0xff) >> 4);
+                for (int ii = 0; ii < 16; ++ii) {
+                    int l = nearestInt((src[x + 16 * j + ii] + m) / d);
+                    L[16 * j + ii] = Math.max(0, Math.min(3, l));
+                }
+            }
+            for (int j = 0; j < 256; j += 128) {
+                for (int l = 0; l < 32; ++l) {
+                    dst[y + 16 + j / 4 + l] = (byte) (L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+                }
+            }
+        }
+    }
+
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         int[] laux = new int[16];

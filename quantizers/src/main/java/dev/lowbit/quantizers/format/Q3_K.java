@@ -20,11 +20,23 @@ final class Q3_K implements WeightFormat {
     public int blockBytes() { return 110; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
-        int[] L = new int[256];
-        float[] scales = new float[16];
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** With an importance: quantize_row_q3_K_impl (make_qx_quants per group and for the 16 scales, weighted). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        int[] L = new int[256], ls = new int[16];
+        float[] scales = new float[16], weight = new float[16], sw = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 110 * b;
             int sco = y + 96;
+            if (importance != null) {
+                weightedScales(src, x, importance, impOff + 256 * b, dst, y, L, scales, weight, sw, ls);
+                finish(src, x, dst, y, L);
+                continue;
+            }
             float maxScale = 0, amax = 0;
             for (int j = 0; j < 16; ++j) {
                 scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, true);
@@ -46,31 +58,63 @@ final class Q3_K implements WeightFormat {
             } else {
                 putF16(dst, y + 108, 0.f);
             }
-            float dAll = f16(dst, y + 108);
-            for (int j = 0; j < 16; ++j) {
-                int sc = j < 8 ? dst[sco + j] & 0xF : (dst[sco + j - 8] & 0xff) >> 4;
-                sc = (sc | ((((dst[sco + 8 + j % 4] & 0xff) >> (2 * (j / 4))) & 3) << 4)) - 32;
-                float d = dAll * sc;
-                if (d == 0) continue;
-                for (int ii = 0; ii < 16; ++ii) {
-                    int l = nearestInt(src[x + 16 * j + ii] / d);
-                    L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
-                }
+            finish(src, x, dst, y, L);
+        }
+    }
+
+    /** quantize_row_q3_K_impl up to d and the packed scales (the quants follow as in the reference encoder). */
+    private static void weightedScales(float[] src, int x, float[] qw, int qo, byte[] dst, int y, int[] L, float[] scales, float[] weight,
+            float[] sw, int[] ls) {
+        float sumx2 = 0;
+        for (int j = 0; j < 256; ++j) sumx2 += src[x + j] * src[x + j];
+        float sigma2 = 2 * sumx2 / 256;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) weight[l] = qw[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + src[x + 16 * j + l] * src[x + 16 * j + l]);
+            float sumw = 0;
+            for (int l = 0; l < 16; ++l) sumw += weight[l];
+            sw[j] = sumw;
+            scales[j] = GgmlImatrix.makeQxQuants(16, 4, src, x + 16 * j, L, 16 * j, weight, 0);
+        }
+        int sco = y + 96;
+        for (int k = 0; k < 12; k++) dst[sco + k] = 0;
+        float dBlock = GgmlImatrix.makeQxQuants(16, 32, scales, 0, ls, 0, sw, 0);
+        for (int j = 0; j < 16; ++j) {
+            int l = (byte) ls[j];
+            if (j < 8) dst[sco + j] = (byte) (l & 0xF);
+            else dst[sco + j - 8] |= (byte) ((l & 0xF) << 4);
+            l >>= 4;
+            dst[sco + j % 4 + 8] |= (byte) (l << (2 * (j / 4)));
+        }
+        putF16(dst, y + 108, dBlock);
+    }
+
+    /** From the stored d and scales: every quant again, then hmask and qs. */
+    private static void finish(float[] src, int x, byte[] dst, int y, int[] L) {
+        int sco = y + 96;
+        float dAll = f16(dst, y + 108);
+        for (int j = 0; j < 16; ++j) {
+            int sc = j < 8 ? dst[sco + j] & 0xF : (dst[sco + j - 8] & 0xff) >> 4;
+            sc = (sc | ((((dst[sco + 8 + j % 4] & 0xff) >> (2 * (j / 4))) & 3) << 4)) - 32;
+            float d = dAll * sc;
+            if (d == 0) continue;
+            for (int ii = 0; ii < 16; ++ii) {
+                int l = nearestInt(src[x + 16 * j + ii] / d);
+                L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
             }
-            for (int k = 0; k < 32; k++) dst[y + k] = 0;
-            int m = 0, hm = 1;
-            for (int j = 0; j < 256; ++j) {
-                if (L[j] > 3) {
-                    dst[y + m] |= (byte) hm;
-                    L[j] -= 4;
-                }
-                if (++m == 32) { m = 0; hm <<= 1; }
+        }
+        for (int k = 0; k < 32; k++) dst[y + k] = 0;
+        int m = 0, hm = 1;
+        for (int j = 0; j < 256; ++j) {
+            if (L[j] > 3) {
+                dst[y + m] |= (byte) hm;
+                L[j] -= 4;
             }
-            for (int j = 0; j < 256; j += 128) {
-                for (int l = 0; l < 32; ++l) {
-                    dst[y + 32 + j / 4 + l] =
-                            (byte) (L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
-                }
+            if (++m == 32) { m = 0; hm <<= 1; }
+        }
+        for (int j = 0; j < 256; j += 128) {
+            for (int l = 0; l < 32; ++l) {
+                dst[y + 32 + j / 4 + l] =
+                        (byte) (L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
             }
         }
     }

@@ -17,6 +17,14 @@ final class Q4_0 implements WeightFormat {
     public int blockSize() { return 32; }
     public int blockBytes() { return 18; }
 
+    public boolean usesImportance() { return true; }
+
+    /** With an importance, quantize_row_q4_0_impl over n = one whole row (its mean x² enters the weights). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        if (importance == null) quantize(src, srcOff, n, dst, dstOff);
+        else GgmlImatrix.legacyRow(src, srcOff, n, dst, dstOff, importance, impOff, false, false);
+    }
+
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 18 * b;

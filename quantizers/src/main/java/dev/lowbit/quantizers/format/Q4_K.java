@@ -17,11 +17,20 @@ final class Q4_K implements WeightFormat {
     public int blockBytes() { return 144; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** With an importance: quantize_row_q4_K_impl (quant_weights = importance); without: the reference encoder. */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[256];
         var scratch = new GgmlQuants.K4Scratch();
+        var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 144 * b;
-            GgmlQuants.quantizeK4(src, x, 15, -1.f, 0.1f, 20, dst, y, L, scratch);
+            if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 15, dst, y, L, weighted);
+            else GgmlQuants.quantizeK4(src, x, 15, -1.f, 0.1f, 20, dst, y, L, scratch);
             for (int j = 0; j < 256; j += 64) {
                 for (int l = 0; l < 32; ++l) dst[y + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
             }

@@ -17,11 +17,20 @@ final class Q5_K implements WeightFormat {
     public int blockBytes() { return 176; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** With an importance: quantize_row_q5_K_impl (quant_weights = importance); without: the reference encoder. */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[256];
         var scratch = new GgmlQuants.K4Scratch();
+        var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 176 * b;
-            GgmlQuants.quantizeK4(src, x, 31, -0.5f, 0.1f, 15, dst, y, L, scratch);
+            if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 31, dst, y, L, weighted);
+            else GgmlQuants.quantizeK4(src, x, 31, -0.5f, 0.1f, 15, dst, y, L, scratch);
             int qh = y + 16, ql = y + 48;
             for (int k = 0; k < 32; k++) dst[qh + k] = 0;
             int m1 = 1, m2 = 2;

@@ -22,13 +22,21 @@ final class Q6_K implements WeightFormat {
     public int blockBytes() { return 210; }
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        quantize(src, srcOff, n, dst, dstOff, null, 0);
+    }
+
+    public boolean usesImportance() { return true; }
+
+    /** With an importance: quantize_row_q6_K_impl (make_qx_quants weighted by quant_weights as they are). */
+    public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 210 * b;
             float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1);
+                float scale = importance == null ? makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1)
+                        : GgmlImatrix.makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, importance, impOff + 256 * b + 16 * ib);
                 scales[ib] = scale;
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) { maxAbsScale = absScale; maxScale = scale; }

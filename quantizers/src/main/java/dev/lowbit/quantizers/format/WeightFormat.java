@@ -27,6 +27,26 @@ public interface WeightFormat {
      */
     void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff);
 
+    /**
+     * As {@link #quantize(float[], int, int, byte[], int)}, minimising the error weighted by importance[impOff + j] for
+     * src[srcOff + j] (llama.cpp's quant_weights: an importance-matrix row, i.e. one value per input column); null
+     * importance = unweighted. Formats whose encoding ignores importance ({@link #usesImportance()} false) encode as
+     * without it.
+     */
+    default void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        quantize(src, srcOff, n, dst, dstOff);
+    }
+
+    /** Whether an importance changes this format's encoding (llama-quantize's quant_weights are used). */
+    default boolean usesImportance() {
+        return false;
+    }
+
+    /** The same format encoding with a per-block scale search (same bytes layout and decoder), or null when it has none. */
+    default WeightFormat withScaleSearch() {
+        return null;
+    }
+
     /** Decodes n elements (a multiple of blockSize()) whose first block starts at byte off of src into dst[dstOff ..]. */
     void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff);
 

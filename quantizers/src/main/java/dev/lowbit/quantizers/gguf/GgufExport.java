@@ -3,6 +3,7 @@ package dev.lowbit.quantizers.gguf;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
 import dev.lowbit.quantizers.WeightEncoder;
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
@@ -77,11 +78,17 @@ public final class GgufExport {
      * progress receives the number of tensor bytes written so far.
      */
     public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress) throws IOException {
-        return run(model, out, ft, dryRun, progress, null);
+        return run(model, out, ft, dryRun, progress, Weighting.NONE);
+    }
+
+    /** As run(…), with an importance matrix as llama-quantize --imatrix (tensors by GGUF name; those without an entry unweighted). */
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, Weighting weighting) throws IOException {
+        return run(model, out, ft, dryRun, progress, weighting, null);
     }
 
     /** As run(…), each quantized 2-D tensor encoded by encoder (under its HF name) when it takes it (GPTQ). */
-    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, WeightEncoder encoder) throws IOException {
+    public static Result run(Path model, Path out, GgufFileType ft, boolean dryRun, LongConsumer progress, Weighting weighting,
+                             WeightEncoder encoder) throws IOException {
         long t0 = System.nanoTime();
         try (HfModel m = HfModel.open(model)) {
             Built b = build(m, ft);
@@ -98,7 +105,7 @@ public final class GgufExport {
                 dataBytes += bytes;
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
                 if (type != GgmlType.F32 && WeightFormats.named(type.name()) == null && !missing.contains(type.name())) missing.add(type.name());
-                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, encoder)));
+                specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting, encoder)));
             }
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
             if (!dryRun) {
@@ -112,7 +119,8 @@ public final class GgufExport {
     }
 
     /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */
-    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, WeightEncoder encoder) throws IOException {
+    private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, Weighting weighting, WeightEncoder encoder)
+            throws IOException {
         float[] v = it.data().get();
         int cols = (int) ne[0];
         int rows = v.length / Math.max(1, cols);
@@ -136,10 +144,13 @@ public final class GgufExport {
                 return;
             }
         }
+        float[] imp = f.usesImportance() ? weighting.importance(it.name()) : null;
+        if (imp != null && imp.length != cols)
+            throw new IllegalArgumentException("tensor '" + it.name() + "': the importance matrix has " + imp.length + " columns, the weight " + cols);
         byte[] row = new byte[(int) type.rowBytes(cols)];
         for (int r = 0; r < rows; r++) {
             Arrays.fill(row, (byte) 0);
-            f.quantize(v, r * cols, cols, row, 0);
+            f.quantize(v, r * cols, cols, row, 0, imp, 0);
             out.write(row);
         }
     }
