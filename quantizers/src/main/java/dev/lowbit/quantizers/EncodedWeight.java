@@ -32,11 +32,18 @@ final class EncodedWeight {
             for (int i = 0; i < w.length; i++) err.add(w[i], q[i]);
             return new BlockQuantizer(f, src.shape(), data, err.result());
         }
-        FloatSource values = new FloatSource() {
-            public long[] shape() { return src.shape(); }
-            public void read(long start, float[] dst) { System.arraycopy(q, (int) start, dst, 0, dst.length); }
-        };
-        FourBit packed = FourBit.quantize(values, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), name);
+        // lowbit's nf4/fp4 block = f32 absmax, then the codes two per byte, first in the high nibble: bitsandbytes'
+        // packing of the same block, so codes and absmax move over as they are (rows are whole blocks)
+        int bs = f.blockSize(), blocks = w.length / bs;
+        byte[] codes = new byte[w.length / 2];
+        float[] absmax = new float[blocks];
+        MemorySegment seg = MemorySegment.ofArray(data);
+        for (int b = 0; b < blocks; b++) {
+            absmax[b] = seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), (long) b * f.blockBytes());
+            System.arraycopy(data, b * f.blockBytes() + 4, codes, b * bs / 2, bs / 2);
+        }
+        Codebook4 cb = r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4;
+        FourBit packed = new FourBit(cb, r.block(), src.shape(), codes, absmax, r.doubleQuant() ? DoubleQuant.of(absmax) : null, null);
         float[] back = packed.dequantizeAll(); // with double quant: through the quantized absmaxes
         QuantError.Acc stored = new QuantError.Acc();
         for (int i = 0; i < q.length; i++) {

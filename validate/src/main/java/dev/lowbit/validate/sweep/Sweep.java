@@ -4,6 +4,7 @@ import dev.lowbit.formats.OutputDir;
 import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.WeightEncoder;
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.gguf.GgufExport;
 import dev.lowbit.quantizers.gguf.GgufFileType;
 import dev.lowbit.validate.DriftReport;
@@ -60,7 +61,7 @@ public final class Sweep {
                 long fileBytes;
                 FloatEdges.Quantized q;
                 if (r.recipe() != null) {
-                    Quantizer.Result res = Quantizer.run(model, dir, r.recipe(), false, false, null, List.of(), r.gptq() ? gptq : null);
+                    Quantizer.Result res = Quantizer.run(model, dir, r.recipe(), false, false, null, List.of(), Weighting.NONE, r.gptq() ? gptq : null);
                     seconds = (System.nanoTime() - t0) / 1e9;
                     judged = dir;
                     fileBytes = res.bytesOut();
@@ -70,7 +71,7 @@ public final class Sweep {
                     if (gguf == null) {
                         Files.createDirectories(dir);
                         gguf = dir.resolve("model.gguf");
-                        GgufExport.run(model, gguf, r.gguf(), false, null, r.gptq() ? gptq : null);
+                        GgufExport.run(model, gguf, r.gguf(), false, null, Weighting.NONE, r.gptq() ? gptq : null);
                         seconds = (System.nanoTime() - t0) / 1e9;
                     } else if (!Files.isRegularFile(gguf) || !GgufFile.isGguf(gguf)) {
                         throw new IllegalArgumentException("--candidates " + gguf + ": not a GGUF file");
