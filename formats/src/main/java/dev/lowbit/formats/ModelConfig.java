@@ -49,17 +49,19 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         return switch (a) {
             case GPT2 -> {
                 int h = f.req("n_embd"), n = f.req("n_head");
-                yield new ModelConfig(a, h, f.req("n_layer"), n, n, h / n, f.opt("n_inner", 4 * h), f.req("vocab_size"),
+                yield new ModelConfig(a, h, f.req("n_layer"), n, n, f.split("n_embd", h, "n_head", n), f.opt("n_inner", 4 * h), f.req("vocab_size"),
                         f.dbl("layer_norm_epsilon", 1e-5), true, true, f.opt("n_positions", 1024), Rope.read(c), c);
             }
             case BLOOM -> {
                 int h = c.has("hidden_size") ? f.req("hidden_size") : f.req("n_embed"), n = f.req("n_head");
-                yield new ModelConfig(a, h, f.req("n_layer"), n, n, h / n, 4 * h, f.req("vocab_size"),
+                yield new ModelConfig(a, h, f.req("n_layer"), n, n, f.split(c.has("hidden_size") ? "hidden_size" : "n_embed", h, "n_head", n), 4 * h, f.req("vocab_size"),
                         f.dbl("layer_norm_epsilon", 1e-5), true, true, 0, Rope.read(c), c);
             }
             case LLAMA, MISTRAL, QWEN2 -> {
-                int h = f.req("hidden_size"), n = f.req("num_attention_heads");
-                yield new ModelConfig(a, h, f.req("num_hidden_layers"), n, f.opt("num_key_value_heads", n), f.opt("head_dim", h / n),
+                int h = f.req("hidden_size"), n = f.req("num_attention_heads"), kv = f.opt("num_key_value_heads", n);
+                if (n % kv != 0)
+                    throw new FormatException(file, "'num_attention_heads' " + n + " is not a multiple of 'num_key_value_heads' " + kv);
+                yield new ModelConfig(a, h, f.req("num_hidden_layers"), n, kv, c.hasNonNull("head_dim") ? f.req("head_dim") : f.split("hidden_size", h, "num_attention_heads", n),
                         f.req("intermediate_size"), f.req("vocab_size"), f.dbl("rms_norm_eps", 1e-6),
                         c.path("tie_word_embeddings").asBoolean(false), a == Architecture.QWEN2 || c.path("attention_bias").asBoolean(false),
                         f.opt("max_position_embeddings", 2048), Rope.read(c), c);
@@ -78,6 +80,13 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
     }
 
     private record Fields(Path file, ObjectNode c) {
+        /** Head size hidden / heads, refused unless heads divide hidden. */
+        int split(String hiddenKey, int hidden, String headsKey, int heads) {
+            if (hidden % heads != 0)
+                throw new FormatException(file, "'" + hiddenKey + "' " + hidden + " is not a multiple of '" + headsKey + "' " + heads);
+            return hidden / heads;
+        }
+
         int req(String key) {
             JsonNode v = c.get(key);
             if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) throw new FormatException(file, "missing or non-integer '" + key + "'");
