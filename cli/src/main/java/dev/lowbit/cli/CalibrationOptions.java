@@ -3,6 +3,7 @@ package dev.lowbit.cli;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.Scheme;
+import dev.lowbit.quantizers.calib.Calibration;
 import dev.lowbit.quantizers.calib.Imatrix;
 import dev.lowbit.quantizers.calib.ImatrixFile;
 import dev.lowbit.quantizers.calib.LinearNames;
@@ -61,7 +62,7 @@ final class CalibrationOptions {
      * The layers' input statistics XᵀX for GPTQ: collected on the spot with --calibrate TEXT (lm_head included), or read
      * with --imatrix FILE (made by lowbit calibrate --hessian).
      */
-    dev.lowbit.quantizers.calib.Calibration forGptq(Path model, boolean forPeople) throws java.io.IOException {
+    Calibration forGptq(Path model, boolean forPeople) throws java.io.IOException {
         if (scaleSearch) throw new IllegalArgumentException("--scale-search with --gptq: GPTQ sets each block's scale with the format's own encoder");
         if (imatrix != null && calibrate != null) throw new IllegalArgumentException("--imatrix and --calibrate: give one (an importance matrix, or the text to make one)");
         if (calibCtx < 2) throw new IllegalArgumentException("--calib-ctx must be at least 2 tokens, not " + calibCtx);

@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.gguf.GgufExport;
 import dev.lowbit.quantizers.gguf.GgufFileType;
 import java.io.PrintWriter;
@@ -29,7 +30,7 @@ final class GgufOutput {
             long tensorBytes = plan.tensors().stream().mapToLong(GgufExport.TensorPlan::bytes).sum();
             gptq.options(); // refuses --gptq-damp without --gptq
             var encoder = gptq.gptq ? gptq.encoder(calibration.forGptq(model, !json)) : null;
-            var weighting = gptq.gptq ? dev.lowbit.quantizers.calib.Weighting.NONE : calibration.forGguf(model, ft, !json);
+            var weighting = gptq.gptq ? Weighting.NONE : calibration.forGguf(model, ft, !json);
             Progress bar = Progress.start("gguf " + ft, tensorBytes, !json);
             r = GgufExport.run(model, out, ft, false, bar::update, weighting, encoder);
             bar.done();

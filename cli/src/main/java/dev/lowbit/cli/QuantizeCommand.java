@@ -1,9 +1,12 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.quantizers.Layout;
 import dev.lowbit.quantizers.QuantError;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.Recipe;
+import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.quantizers.TensorReport;
+import dev.lowbit.quantizers.calib.Weighting;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -66,7 +69,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Recipe recipe = recipeOptions.recipe();
         RecipeChecks.checkTensors(model, recipe);
         gptq.options(); // refuses --gptq-damp without --gptq
-        if (gptq.gptq && recipe.scheme() == dev.lowbit.quantizers.Scheme.INT8 && recipe.layout() == dev.lowbit.quantizers.Layout.HF_BNB)
+        if (gptq.gptq && recipe.scheme() == Scheme.INT8 && recipe.layout() == Layout.HF_BNB)
             throw new IllegalArgumentException("--gptq: bitsandbytes' int8 rows are not a block format GPTQ can encode (use int8-block, nf4, fp4 or int4)");
         if (gptq.gptq && recipe.scheme().isHalf())
             throw new IllegalArgumentException("--gptq: scheme " + recipe.scheme().cliName() + " does not quantize (use a block format: int8-block, int4, nf4, fp4, or a GGUF type)");
@@ -78,7 +81,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Quantizer.Result r;
         try (Cleanup c = Cleanup.guard(out)) {
             r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters(),
-                    weighting == null ? dev.lowbit.quantizers.calib.Weighting.NONE : weighting, encoder);
+                    weighting == null ? Weighting.NONE : weighting, encoder);
         } finally {
             bar.done();
         }
