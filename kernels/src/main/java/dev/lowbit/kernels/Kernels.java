@@ -50,7 +50,7 @@ public final class Kernels {
                     int r0 = b * width, rn = Math.min(width, rows - r0);
                     w.decodeRows(r0, rn, decoded);
                     toPanel(decoded, rn, cols, width, panel);
-                    ops.matmulPanel(x, t0 * cols, tn, cols, panel, rn, out, t0 * rows + r0, rows);
+                    ops.matmulPanel(x, t0 * cols, tn, cols, panel, 0, rn, out, t0 * rows + r0, rows);
                 }
             }
         });
@@ -66,11 +66,16 @@ public final class Kernels {
         return a;
     }
 
-    /** Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. */
+    /**
+     * Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. The panel is written in
+     * order (one cache line per k) while the rn source rows are read as rn sequential streams: writing it row by row
+     * instead touches every line of the panel once per row, which misses L1 once the panel outgrows it.
+     */
     static void toPanel(float[] rowsMajor, int rn, int cols, int width, float[] panel) {
-        if (rn < width) java.util.Arrays.fill(panel, 0f);
-        for (int r = 0; r < rn; r++)
-            for (int k = 0, src = r * cols; k < cols; k++) panel[k * width + r] = rowsMajor[src + k];
+        for (int k = 0, p = 0; k < cols; k++, p += width) {
+            for (int r = 0, src = k; r < rn; r++, src += cols) panel[p + r] = rowsMajor[src];
+            for (int r = rn; r < width; r++) panel[p + r] = 0f;
+        }
     }
 
     /** Runs body(0 .. n-1) on the kernel pool and waits. */

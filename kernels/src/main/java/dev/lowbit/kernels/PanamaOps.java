@@ -27,22 +27,22 @@ public final class PanamaOps implements VectorOps {
         return 2 * L;
     }
 
-    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride) {
+    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int panelOff, int rows, float[] out, int outOff, int outStride) {
         float[] tmp = new float[6 * 2 * L];
         for (int t = 0; t < tokens; t += 6) {
             int tn = Math.min(6, tokens - t);
-            if (tn == 6) tile6(x, xOff + t * cols, cols, panel, tmp);
-            else for (int u = 0; u < tn; u++) tile1(x, xOff + (t + u) * cols, cols, panel, tmp, u * 2 * L);
+            if (tn == 6) tile6(x, xOff + t * cols, cols, panel, panelOff, tmp);
+            else for (int u = 0; u < tn; u++) tile1(x, xOff + (t + u) * cols, cols, panel, panelOff, tmp, u * 2 * L);
             for (int u = 0; u < tn; u++) System.arraycopy(tmp, u * 2 * L, out, outOff + (t + u) * outStride, rows);
         }
     }
 
     /** 6 tokens × 2 vectors of rows: 12 accumulators fed by 2 panel loads and 6 broadcasts per step of k. */
-    private static void tile6(float[] x, int xo, int n, float[] p, float[] tmp) {
+    private static void tile6(float[] x, int xo, int n, float[] p, int po, float[] tmp) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int k = 0; k < n; k++) {
-            FloatVector p0 = FloatVector.fromArray(F, p, k * W), p1 = FloatVector.fromArray(F, p, k * W + L);
+            FloatVector p0 = FloatVector.fromArray(F, p, po + k * W), p1 = FloatVector.fromArray(F, p, po + k * W + L);
             FloatVector b = FloatVector.broadcast(F, x[xo + k]);
             c00 = b.fma(p0, c00); c01 = b.fma(p1, c01);
             b = FloatVector.broadcast(F, x[xo + n + k]);
@@ -64,12 +64,12 @@ public final class PanamaOps implements VectorOps {
         c50.intoArray(tmp, 10 * L); c51.intoArray(tmp, 11 * L);
     }
 
-    private static void tile1(float[] x, int xo, int n, float[] p, float[] tmp, int to) {
+    private static void tile1(float[] x, int xo, int n, float[] p, int po, float[] tmp, int to) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0;
         for (int k = 0; k < n; k++) {
             FloatVector b = FloatVector.broadcast(F, x[xo + k]);
-            c0 = b.fma(FloatVector.fromArray(F, p, k * W), c0);
-            c1 = b.fma(FloatVector.fromArray(F, p, k * W + L), c1);
+            c0 = b.fma(FloatVector.fromArray(F, p, po + k * W), c0);
+            c1 = b.fma(FloatVector.fromArray(F, p, po + k * W + L), c1);
         }
         c0.intoArray(tmp, to);
         c1.intoArray(tmp, to + L);

@@ -12,12 +12,12 @@ public final class ScalarOps implements VectorOps {
         return 16;
     }
 
-    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride) {
+    public void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int panelOff, int rows, float[] out, int outOff, int outStride) {
         int width = panelRows();
         for (int t = 0; t < tokens; t++)
             for (int r = 0; r < rows; r++) {
                 float s = 0;
-                for (int k = 0; k < cols; k++) s += x[xOff + t * cols + k] * panel[k * width + r];
+                for (int k = 0; k < cols; k++) s += x[xOff + t * cols + k] * panel[panelOff + k * width + r];
                 out[outOff + t * outStride + r] = s;
             }
     }

@@ -11,10 +11,10 @@ public interface VectorOps {
     int panelRows();
 
     /**
-     * out[outOff + t*outStride + r] = Σ_k x[xOff + t*cols + k] · panel[k*panelRows() + r] for t < tokens, r < rows:
-     * a block of weight rows stored k-major (a "panel"), so each step of k reads contiguous rows.
+     * out[outOff + t*outStride + r] = Σ_k x[xOff + t*cols + k] · panel[panelOff + k*panelRows() + r] for t < tokens,
+     * r < rows: a block of weight rows stored k-major (a "panel"), so each step of k reads contiguous rows.
      */
-    void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int rows, float[] out, int outOff, int outStride);
+    void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int panelOff, int rows, float[] out, int outOff, int outStride);
 
     float dot(float[] a, int ao, float[] b, int bo, int n);
 

@@ -3,7 +3,6 @@ package dev.lowbit.validate.model;
 import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.ModelConfig;
-import dev.lowbit.kernels.ArrayWeights;
 import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
@@ -238,8 +237,8 @@ public final class Transformer implements AutoCloseable {
         int group = H / KV;
         Kernels.parallel(B * KV, job -> {
             int b = job / KV, kvh = job % KV;
-            float[] keys = caches[b].keys[li * KV + kvh], values = caches[b].values[li * KV + kvh];
-            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, b * n, h, keys, values, out, n, p0[b]);
+            var heads = new CausalAttention(ops, hd, caches[b].keys[li * KV + kvh], caches[b].values[li * KV + kvh], 0, hd, p0[b] + n);
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) heads.head(q, out, (b * n * H + h) * hd, H * hd, n, slope(h));
         });
         return out;
     }
@@ -292,8 +291,8 @@ public final class Transformer implements AutoCloseable {
         int group = H / KV;
         Kernels.parallel(batch * KV, job -> {
             int t0 = (job / KV) * n, kvh = job % KV;
-            float[] keys = gather(k, t0, n, KV, kvh), values = gather(v, t0, n, KV, kvh);
-            for (int h = kvh * group; h < (kvh + 1) * group; h++) attendHead(q, t0, h, keys, values, out, n, 0);
+            var heads = new CausalAttention(ops, hd, k, v, (t0 * KV + kvh) * hd, KV * hd, n);
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) heads.head(q, out, (t0 * H + h) * hd, H * hd, n, slope(h));
         });
         return out;
     }
@@ -321,42 +320,9 @@ public final class Transformer implements AutoCloseable {
         else ops.rope(x, off, half, cs[0], cs[1], pos);
     }
 
-    /** Query rows per tile of causal attention: the score tile is QUERY_TILE × (keys up to the tile's last row). */
-    static final int QUERY_TILE = 64;
-
-    /**
-     * One head of one sequence, causal, a tile of query rows at a time: scores of the tile against the keys up to its
-     * last row (Q·Kᵀ as a matrix multiply; the masked upper triangle is computed only inside the diagonal tile), softmax
-     * per row over its visible keys, then P·V row by row. Memory is O(QUERY_TILE · n) per head, not O(n²). The n query
-     * rows sit at positions p0..p0+n-1 and keys/values hold positions 0..p0+n-1 (p0 > 0: after a KV cache's prefix).
-     */
-    private void attendHead(float[] q, int t0, int h, float[] keys, float[] values, float[] out, int n, int p0) {
-        int hd = c.headDim(), H = c.heads();
-        float scale = (float) (1 / Math.sqrt(hd));
-        int tile = Math.min(QUERY_TILE, n);
-        float[] tileQ = new float[tile * hd], scores = new float[tile * (p0 + n)], o = new float[hd];
-        for (int i0 = 0; i0 < n; i0 += QUERY_TILE) {
-            int tq = Math.min(QUERY_TILE, n - i0), visible = p0 + i0 + tq;
-            for (int i = 0; i < tq; i++) System.arraycopy(q, ((t0 + i0 + i) * H + h) * hd, tileQ, i * hd, hd);
-            Kernels.matmul(ops, new ArrayWeights(keys, visible, hd), tileQ, tq, scores, null);
-            for (int i = 0; i < tq; i++) {
-                int row = i * visible, len = p0 + i0 + i + 1;
-                for (int j = 0; j < len; j++) scores[row + j] *= scale;
-                if (slopes != null) ops.alibi(scores, row, len, slopes[h]);
-                ops.softmax(scores, row, len);
-                java.util.Arrays.fill(o, 0f);
-                for (int j = 0; j < len; j++) ops.axpy(scores[row + j], values, j * hd, o, 0, hd);
-                System.arraycopy(o, 0, out, ((t0 + i0 + i) * H + h) * hd, hd);
-            }
-        }
-    }
-
-    /** Head h of rows [t0, t0+n) of x [rows × heads × headDim], as [n × headDim]. */
-    private float[] gather(float[] x, int t0, int n, int heads, int h) {
-        int hd = c.headDim();
-        float[] g = new float[n * hd];
-        for (int t = 0; t < n; t++) System.arraycopy(x, ((t0 + t) * heads + h) * hd, g, t * hd, hd);
-        return g;
+    /** Head h's ALiBi slope, or 0 without ALiBi. */
+    private float slope(int h) {
+        return slopes == null ? 0 : slopes[h];
     }
 
     /** Splits a fused projection: GPT-2 stores [Q | K | V]; BLOOM stores per head (q, k, v). */
