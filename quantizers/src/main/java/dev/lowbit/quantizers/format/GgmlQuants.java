@@ -61,9 +61,14 @@ final class GgmlQuants {
         return (i & 0x007fffff) - 0x00400000;
     }
 
-    /** C's roundf: half away from zero (Math.round would take −2.5 to −2). Exact: the double sum cannot round. */
+    /**
+     * C's roundf: half away from zero (Math.round would take −2.5 to −2). Below 2²³ in magnitude, x ± 0.5 is exact in
+     * double and the int conversion truncates toward zero; from 2²³ on every float is an integer already (NaN and
+     * infinities pass through too). The sign is copied back so that −0.3 gives −0.0, as roundf does.
+     */
     static float roundf(float x) {
-        return (float) Math.copySign(Math.floor(Math.abs((double) x) + 0.5), x);
+        if (!(Math.abs(x) < 0x1p23f)) return x;
+        return Math.copySign((float) (int) (x + Math.copySign(0.5, x)), x);
     }
 
     // ---------------------------------------------------------------- search functions

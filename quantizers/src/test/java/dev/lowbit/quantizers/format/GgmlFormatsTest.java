@@ -76,6 +76,11 @@ class GgmlFormatsTest {
         assertEquals(-3.0f, GgmlQuants.roundf(-2.5f));
         assertEquals(0.0f, GgmlQuants.roundf(0.49999997f));
         assertEquals(-127.0f, GgmlQuants.roundf(-126.5f));
+        assertEquals(-0.0f, GgmlQuants.roundf(-0.3f)); // C99 7.12.9.6: the sign of zero is kept
+        assertEquals(8388608.0f, GgmlQuants.roundf(8388607.5f)); // the last half below 2^23
+        assertEquals(8388609.0f, GgmlQuants.roundf(8388609.0f));
+        assertEquals(-1e30f, GgmlQuants.roundf(-1e30f));
+        assertEquals(Float.NaN, GgmlQuants.roundf(Float.NaN));
         // best_index_int8: the nearer codebook value; a midpoint goes to the upper one
         int[] v = GgmlQuants.KVALUES_IQ4NL;
         assertEquals(0, GgmlQuants.bestIndexInt8(16, v, -1000f));
