@@ -22,13 +22,13 @@ import picocli.CommandLine.ScopeType;
                 ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
                 AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",
-        footer = {"  lowbit demo                                   the whole pipeline on the embedded sample",
+        footer = {"  lowbit demo                          the whole pipeline on the embedded sample",
                 "  lowbit inspect MODEL",
                 "  lowbit quantize MODEL -o OUT --scheme nf4 --double-quant",
-                "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report OUT-report",
-                "  lowbit generate OUT --prompt \"Once upon a time\"        continue a prompt",
-                "  lowbit help quantize                          help of one command",
-                "  source <(lowbit generate-completion)          tab completion in bash or zsh",
+                "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report REPORT",
+                "  lowbit generate OUT --prompt \"Once upon a time\"   continue a prompt",
+                "  lowbit help quantize                 help of one command",
+                "  source <(lowbit generate-completion) tab completion in bash or zsh",
                 "",
                 "Exit codes: 0 success, 1 a validation gate failed, 2 bad input or usage."})
 public final class Main {

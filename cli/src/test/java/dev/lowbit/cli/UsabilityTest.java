@@ -18,6 +18,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
@@ -28,10 +29,22 @@ class UsabilityTest {
 
     static final String M = Samples.tinyLlama().toString(), TEXT = Samples.evalTextHead().toString();
 
-    static final List<String> COMMANDS = List.of("inspect", "quantize", "rewrite", "verify", "perplexity", "validate", "convert", "demo", "bench");
+    /** Every registered command (new ones included), except picocli's own help and completion generators. */
+    static final List<String> COMMANDS = Main.commandLine().getSubcommands().keySet().stream()
+            .filter(c -> !c.equals("help") && !c.equals("generate-completion")).toList();
+
+    static List<String> commands() {
+        return COMMANDS;
+    }
+
+    @Test
+    void theCommandListIsComplete() {
+        assertTrue(COMMANDS.containsAll(List.of("inspect", "quantize", "calibrate", "rewrite", "verify", "perplexity", "generate", "validate", "convert",
+                "merge", "sweep", "demo", "bench")), COMMANDS.toString());
+    }
 
     @ParameterizedTest
-    @ValueSource(strings = {"inspect", "quantize", "rewrite", "verify", "perplexity", "validate", "convert", "demo", "bench"})
+    @MethodSource("commands")
     void everyCommandHasHelpWithExamples(String cmd) {
         for (String[] args : new String[][] {{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}}) {
             CliRun r = CliRun.of(args);
@@ -39,6 +52,19 @@ class UsabilityTest {
             assertTrue(r.out().contains("Usage: lowbit " + cmd), r.out());
             assertTrue(r.out().contains("Examples:\n  lowbit " + cmd) || r.out().contains("Examples:\n  lowbit quantize"), r.out());
         }
+    }
+
+    /** Examples are copied from the terminal: picocli wraps a long one at column 80 into column 0, which reads as a new command. */
+    @Test
+    void examplesFitEightyColumns() {
+        List<String> wide = new ArrayList<>();
+        CommandLine cl = Main.commandLine();
+        List<CommandLine.Model.CommandSpec> specs = new ArrayList<>(List.of(cl.getCommandSpec()));
+        for (String cmd : COMMANDS) specs.add(cl.getSubcommands().get(cmd).getCommandSpec());
+        for (var spec : specs)
+            for (String line : spec.usageMessage().footer())
+                if (line.length() > 80) wide.add(spec.qualifiedName() + ": " + line);
+        assertEquals(List.of(), wide);
     }
 
     @Test
