@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit sweep MODEL --schemes nf4,nf4+dq,int4,Q4_0,Q4_K_M,IQ4_NL,IQ4_XS \\",
                 "      --text eval.txt --ctx 128 --max-chunks 100 -o sweep",
-                "  lowbit sweep MODEL --schemes IQ4_NL \\",
-                "      --candidates ref/model-IQ4_NL.gguf ref/model-Q4_0.gguf --text eval.txt -o sweep",
+                "  lowbit sweep MODEL --schemes IQ4_NL --text eval.txt -o sweep \\",
+                "      --candidates ref/model-IQ4_NL.gguf ref/model-Q4_0.gguf",
                 "  lowbit sweep MODEL --schemes nf4,nf4+gptq --calibrate calib.txt \\",
                 "      --text eval.txt --ctx 128 --max-chunks 100 -o sweep"})
 final class SweepCommand implements Callable<Integer> {
