@@ -109,7 +109,7 @@ final class QuantizeCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "%s %s → %s (%.1f%%): %.2f bits/weight over the %,d quantized weights, %.2f bits/weight for the whole file (%,d parameters)%s%n",
                 dryRun ? "plan:" : "done:", Units.bytes(r.bytesIn()), Units.bytes(r.bytesOut()), 100.0 * r.bytesOut() / r.bytesIn(),
                 r.bitsPerWeight(), r.quantizedParams(), 8.0 * r.bytesOut() / Math.max(1, inspection.parameters()), inspection.parameters(),
-                dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %.2f GB/s; written to %s", r.seconds(), r.gbPerSecond(), out));
+                dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %s/s; written to %s", r.seconds(), Units.rate(r.bytesIn(), r.seconds()), out));
         return 0;
     }
 }
