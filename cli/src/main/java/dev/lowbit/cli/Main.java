@@ -8,12 +8,14 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.List;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
@@ -85,7 +87,12 @@ public final class Main {
         cl.setOut(out).setErr(err);
         cl.setParameterExceptionHandler((e, a) -> {
             CommandLine c = e.getCommandLine();
+            // A mistyped option (--schem) is the cause of the "missing --scheme" that picocli reports first: name it.
+            if (!(e instanceof UnmatchedArgumentException) && !c.getUnmatchedArguments().isEmpty())
+                e = new UnmatchedArgumentException(c, c.getUnmatchedArguments());
             c.getErr().println("lowbit: " + e.getMessage());
+            List<String> near = e instanceof UnmatchedArgumentException u ? Suggest.forUnmatched(c, u.getUnmatched()) : List.of();
+            if (!near.isEmpty()) c.getErr().println("Did you mean: " + String.join(" or ", near) + "?");
             String name = c.getCommandSpec().qualifiedName(" ");
             c.getErr().println("Try '" + name + " --help' for usage and examples.");
             return EXIT_BAD_INPUT;

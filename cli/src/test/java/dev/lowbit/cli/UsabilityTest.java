@@ -156,6 +156,21 @@ class UsabilityTest {
         assertTrue(r.err().contains("Missing required options") && r.err().contains("lowbit quantize --help"), r.err());
     }
 
+    /** A typo is named, with the nearest spelling, instead of the "missing required option" it causes. */
+    @Test
+    void typosAreNamedWithASuggestion() {
+        CliRun r = CliRun.of("quantize", M, "-o", tmp.resolve("q").toString(), "--schem", "nf4");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'--schem'") && r.err().contains("Did you mean: --scheme?"), r.err());
+        assertFalse(r.err().contains("Missing required"), r.err());
+        r = CliRun.of("quantise", M);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'quantise'") && r.err().contains("Did you mean: quantize?"), r.err());
+        assertFalse(Files.exists(tmp.resolve("q")));
+        assertEquals(3, Suggest.distance("quantise", "quantize") + Suggest.distance("--schem", "--scheme") + Suggest.distance("kitten", "sitten"));
+        assertEquals(List.of(), Suggest.nearest("--zzzzzz", List.of("--scheme", "--block")), "nothing near: no suggestion");
+    }
+
     @Test
     void enumValuesAcceptAnyCase() throws Exception {
         CliRun r = CliRun.of("quantize", M, "-o", tmp.resolve("q").toString(), "--scheme", "NF4", "--layout", "HF-BNB", "--compute-dtype", "BF16", "--dry-run");
