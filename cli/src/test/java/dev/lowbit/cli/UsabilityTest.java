@@ -15,11 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.spi.SLF4JServiceProvider;
 import picocli.CommandLine;
 
 /** The command line as a demanding user finds it: help, refusals with reasons, one JSON convention, plain ASCII. */
@@ -169,6 +171,13 @@ class UsabilityTest {
         assertFalse(Files.exists(tmp.resolve("q")));
         assertEquals(3, Suggest.distance("quantise", "quantize") + Suggest.distance("--schem", "--scheme") + Suggest.distance("kitten", "sitten"));
         assertEquals(List.of(), Suggest.nearest("--zzzzzz", List.of("--scheme", "--block")), "nothing near: no suggestion");
+    }
+
+    /** Arrow (tokens.arrow) logs through SLF4J: without a provider on the class path SLF4J prints three warnings on every run. */
+    @Test
+    void slf4jFindsAProviderSoItPrintsNoWarnings() {
+        assertTrue(ServiceLoader.load(SLF4JServiceProvider.class).findFirst().isPresent(),
+                "no SLF4J provider: validate, convert and demo would print SLF4J's 'No SLF4J providers were found' warnings");
     }
 
     @Test
