@@ -90,7 +90,9 @@ public final class Main {
             // A mistyped option (--schem) is the cause of the "missing --scheme" that picocli reports first: name it.
             if (!(e instanceof UnmatchedArgumentException) && !c.getUnmatchedArguments().isEmpty())
                 e = new UnmatchedArgumentException(c, c.getUnmatchedArguments());
-            c.getErr().println("lowbit: " + e.getMessage());
+            boolean unknownCommand = e instanceof UnmatchedArgumentException u && !c.getSubcommands().isEmpty() && !u.getUnmatched().isEmpty()
+                    && !u.getUnmatched().getFirst().startsWith("-");
+            c.getErr().println("lowbit: " + (unknownCommand ? "unknown command '" + ((UnmatchedArgumentException) e).getUnmatched().getFirst() + "'" : e.getMessage()));
             List<String> near = e instanceof UnmatchedArgumentException u ? Suggest.forUnmatched(c, u.getUnmatched()) : List.of();
             if (!near.isEmpty()) c.getErr().println("Did you mean: " + String.join(" or ", near) + "?");
             String name = c.getCommandSpec().qualifiedName(" ");

@@ -167,7 +167,7 @@ class UsabilityTest {
         assertFalse(r.err().contains("Missing required"), r.err());
         r = CliRun.of("quantise", M);
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("'quantise'") && r.err().contains("Did you mean: quantize?"), r.err());
+        assertTrue(r.err().contains("unknown command 'quantise'") && r.err().contains("Did you mean: quantize?"), r.err());
         assertFalse(Files.exists(tmp.resolve("q")));
         assertEquals(3, Suggest.distance("quantise", "quantize") + Suggest.distance("--schem", "--scheme") + Suggest.distance("kitten", "sitten"));
         assertEquals(List.of(), Suggest.nearest("--zzzzzz", List.of("--scheme", "--block")), "nothing near: no suggestion");
