@@ -22,8 +22,10 @@ import picocli.CommandLine.Spec;
                 "Chunking as llama-imatrix: the text tokenized with BOS, cut into chunks of --ctx tokens, each chunk's first token set to BOS."},
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit calibrate MODEL --text calib_text.txt -o imatrix.gguf",
-                "  lowbit calibrate MODEL.gguf --text calib_text.txt -o imatrix.gguf --ctx 256 --max-chunks 50",
-                "  lowbit calibrate MODEL --text calib_text.txt -o imatrix.gguf --hessian      also XᵀX for GPTQ"})
+                "  lowbit calibrate MODEL.gguf --text calib_text.txt -o imatrix.gguf \\",
+                "      --ctx 256 --max-chunks 50",
+                "  lowbit calibrate MODEL --text calib_text.txt -o imatrix.gguf --hessian \\",
+                "      (--hessian: also XᵀX for GPTQ)"})
 final class CalibrateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors) or a .gguf file.")
     Path model;

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit convert MODEL -o MODEL-nf4 --scheme nf4 --double-quant --text wiki.test.raw --max-ppl-drift 1", "  lowbit convert MODEL -o MODEL-yarn-int8 --scheme int8 --rope-scaling yarn --factor 2 --text eval.txt --ctx 1024"},
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {
+        "  lowbit convert MODEL -o MODEL-nf4 --scheme nf4 --double-quant \\", "      --text wiki.test.raw --max-ppl-drift 1",
+        "  lowbit convert MODEL -o MODEL-yarn-int8 --scheme int8 --rope-scaling yarn \\", "      --factor 2 --text eval.txt --ctx 1024"},
         name = "convert", description = "Rewrite, quantize, validate and report in one command; the artifact lands in OUT only when the gates pass.")
 final class ConvertCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Model folder (config.json, tokenizer.json, safetensors).")

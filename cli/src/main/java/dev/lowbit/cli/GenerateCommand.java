@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit generate MODEL --prompt \"The meaning of life is\"",
                 "  lowbit generate model.gguf --prompt-file prompt.txt --max-new-tokens 256 -t 4",
-                "  lowbit generate MODEL --prompt \"Once upon a time\" --sample --top-p 0.95 --seed 42",
+                "  lowbit generate MODEL --prompt \"Once upon a time\" --sample --top-p 0.95 \\",
+                "      --seed 42",
                 "  lowbit generate MODEL --prompt \"Translate:\" --num-beams 4 --length-penalty 1.2",
                 "  lowbit generate OUT-nf4 --prompt \"Hello\" --json     ids, text and timings",
                 "  lowbit generate MODEL --prompt \"Hello\" --no-cache   recompute every step"})

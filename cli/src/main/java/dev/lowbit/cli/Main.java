@@ -8,12 +8,14 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.List;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
@@ -22,13 +24,13 @@ import picocli.CommandLine.ScopeType;
                 ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
                 AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",
-        footer = {"  lowbit demo                                   the whole pipeline on the embedded sample",
+        footer = {"  lowbit demo                          the whole pipeline on the embedded sample",
                 "  lowbit inspect MODEL",
                 "  lowbit quantize MODEL -o OUT --scheme nf4 --double-quant",
-                "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report OUT-report",
-                "  lowbit generate OUT --prompt \"Once upon a time\"        continue a prompt",
-                "  lowbit help quantize                          help of one command",
-                "  source <(lowbit generate-completion)          tab completion in bash or zsh",
+                "  lowbit validate MODEL OUT --text wiki.txt --max-ppl-drift 1 --report REPORT",
+                "  lowbit generate OUT --prompt \"Once upon a time\"   continue a prompt",
+                "  lowbit help quantize                 help of one command",
+                "  source <(lowbit generate-completion) tab completion in bash or zsh",
                 "",
                 "Exit codes: 0 success, 1 a validation gate failed, 2 bad input or usage."})
 public final class Main {
@@ -85,7 +87,14 @@ public final class Main {
         cl.setOut(out).setErr(err);
         cl.setParameterExceptionHandler((e, a) -> {
             CommandLine c = e.getCommandLine();
-            c.getErr().println("lowbit: " + e.getMessage());
+            // A mistyped option (--schem) is the cause of the "missing --scheme" that picocli reports first: name it.
+            if (!(e instanceof UnmatchedArgumentException) && !c.getUnmatchedArguments().isEmpty())
+                e = new UnmatchedArgumentException(c, c.getUnmatchedArguments());
+            boolean unknownCommand = e instanceof UnmatchedArgumentException u && !c.getSubcommands().isEmpty() && !u.getUnmatched().isEmpty()
+                    && !u.getUnmatched().getFirst().startsWith("-");
+            c.getErr().println("lowbit: " + (unknownCommand ? "unknown command '" + ((UnmatchedArgumentException) e).getUnmatched().getFirst() + "'" : e.getMessage()));
+            List<String> near = e instanceof UnmatchedArgumentException u ? Suggest.forUnmatched(c, u.getUnmatched()) : List.of();
+            if (!near.isEmpty()) c.getErr().println("Did you mean: " + String.join(" or ", near) + "?");
             String name = c.getCommandSpec().qualifiedName(" ");
             c.getErr().println("Try '" + name + " --help' for usage and examples.");
             return EXIT_BAD_INPUT;

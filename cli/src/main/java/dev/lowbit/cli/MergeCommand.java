@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "merge", description = "Merge PEFT LoRA adapters into a float base model (W + (α/r)·B·A in float32), tensor by tensor.",
-        footer = {"", "Examples:", "  lowbit merge base/ my-adapter/ -o merged/", "  lowbit merge base/ a1/ a2:0.5 -o merged/ --dtype f32"})
+@Command(name = "merge", mixinStandardHelpOptions = true, description = "Merge PEFT LoRA adapters into a float base model (W + (α/r)·B·A in float32), tensor by tensor.",
+        footerHeading = "%nExamples:%n", footer = {"  lowbit merge base/ my-adapter/ -o merged/", "  lowbit merge base/ a1/ a2:0.5 -o merged/ --dtype f32"})
 final class MergeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BASE", description = "Float base model folder (not a quantized one).")
     Path base;

@@ -68,8 +68,8 @@ final class PerplexityCommand implements Callable<Integer> {
                 m.put("chunk_nll", r.chunkNll());
                 out.println(Json.pretty(m));
             } else {
-                out.printf(Locale.ROOT, "ppl %.4f ± %.4f over %d tokens (%d chunks of %d), %.1f tokens/s%n",
-                        r.ppl(), r.pplError(), r.scored(), r.chunkNll().length, r.ctx(), r.tokensPerSecond());
+                out.printf(Locale.ROOT, "ppl %.4f ± %.4f over %,d tokens (%d %s of %d), %.1f tokens/s%n",
+                        r.ppl(), r.pplError(), r.scored(), r.chunkNll().length, r.chunkNll().length == 1 ? "chunk" : "chunks", r.ctx(), r.tokensPerSecond());
             }
         }
         return 0;

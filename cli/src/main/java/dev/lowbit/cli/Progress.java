@@ -35,6 +35,11 @@ final class Progress {
         return new Progress(label, total, unit, show ? System.err : null);
     }
 
+    /** A bar drawn on the given stream whatever it is (for tests of what the bar says). */
+    static Progress to(PrintStream err, String label, long total, Unit unit) {
+        return new Progress(label, total, unit, err);
+    }
+
     void update(long done) {
         if (err == null) return;
         long now = System.nanoTime();

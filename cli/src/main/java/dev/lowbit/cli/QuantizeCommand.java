@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o model-Q4_K_M.gguf --scheme Q4_K_M", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run", "  lowbit quantize MODEL -o M-nf4 --scheme nf4 --calibrate calib_text.txt", "  lowbit quantize MODEL -o m-IQ4_NL.gguf --scheme IQ4_NL --imatrix imatrix.gguf", "  lowbit quantize MODEL -o m-IQ4_XS.gguf --scheme IQ4_XS --gptq --calibrate calib_text.txt"},
+@Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit quantize MODEL -o MODEL-nf4 --scheme nf4 --double-quant", "  lowbit quantize MODEL -o model-Q4_K_M.gguf --scheme Q4_K_M", "  lowbit quantize MODEL -o M-int4 --scheme int4 --block 128 --keep \"*down_proj*\"", "  lowbit quantize MODEL -o X --scheme int8 --dry-run", "  lowbit quantize MODEL -o M-nf4 --scheme nf4 --calibrate calib_text.txt", "  lowbit quantize MODEL -o m-IQ4_NL.gguf --scheme IQ4_NL --imatrix imatrix.gguf", "  lowbit quantize MODEL -o m-IQ4_XS.gguf --scheme IQ4_XS --gptq \\", "      --calibrate calib_text.txt"},
         name = "quantize", description = "Quantize a model folder into a new one (FP16, BF16, INT8, INT4, NF4, FP4), or into a GGUF file (llama.cpp's types and recipes).")
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "Input model folder.")
@@ -109,7 +109,7 @@ final class QuantizeCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "%s %s → %s (%.1f%%): %.2f bits/weight over the %,d quantized weights, %.2f bits/weight for the whole file (%,d parameters)%s%n",
                 dryRun ? "plan:" : "done:", Units.bytes(r.bytesIn()), Units.bytes(r.bytesOut()), 100.0 * r.bytesOut() / r.bytesIn(),
                 r.bitsPerWeight(), r.quantizedParams(), 8.0 * r.bytesOut() / Math.max(1, inspection.parameters()), inspection.parameters(),
-                dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %.2f GB/s; written to %s", r.seconds(), r.gbPerSecond(), out));
+                dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %s/s; written to %s", r.seconds(), Units.rate(r.bytesIn(), r.seconds()), out));
         return 0;
     }
 }

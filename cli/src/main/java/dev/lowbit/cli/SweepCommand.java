@@ -27,9 +27,12 @@ import picocli.CommandLine.Spec;
                 + "with the Pareto front), sweep.md (the table) and sweep.json.",
                 "Quantized models are made in a hidden staging folder beside the report folder and removed at the end (also on Ctrl-C)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  lowbit sweep MODEL --schemes nf4,nf4+dq,int4,Q4_0,Q4_K_M,IQ4_NL,IQ4_XS --text eval.txt --ctx 128 --max-chunks 100 -o sweep",
-                "  lowbit sweep MODEL --schemes IQ4_NL --candidates ref/model-IQ4_NL.gguf ref/model-Q4_0.gguf --text eval.txt -o sweep",
-                "  lowbit sweep MODEL --schemes nf4,nf4+gptq --calibrate calib.txt --text eval.txt --ctx 128 --max-chunks 100 -o sweep"})
+        footer = {"  lowbit sweep MODEL --schemes nf4,nf4+dq,int4,Q4_0,Q4_K_M,IQ4_NL,IQ4_XS \\",
+                "      --text eval.txt --ctx 128 --max-chunks 100 -o sweep",
+                "  lowbit sweep MODEL --schemes IQ4_NL --text eval.txt -o sweep \\",
+                "      --candidates ref/model-IQ4_NL.gguf ref/model-Q4_0.gguf",
+                "  lowbit sweep MODEL --schemes nf4,nf4+gptq --calibrate calib.txt \\",
+                "      --text eval.txt --ctx 128 --max-chunks 100 -o sweep"})
 final class SweepCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The original model folder (Hugging Face safetensors): every recipe starts from it and is judged against it.")
     Path model;

@@ -37,6 +37,11 @@ final class Units {
         return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
     }
 
+    /** Bytes per second in a unit that shows it (2.71 MiB, not 0.00 GB): the bytes over the seconds, "-" when no time passed. */
+    static String rate(long bytes, double seconds) {
+        return seconds > 0 ? bytes((long) (bytes / seconds)) : "-";
+    }
+
     /** MiB with one decimal. */
     static String mib(long b) {
         return String.format(Locale.ROOT, "%.1f", b / 1048576.0);

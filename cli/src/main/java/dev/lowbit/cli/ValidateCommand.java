@@ -19,8 +19,10 @@ import picocli.CommandLine.Spec;
                 "Exit codes: 0 pass, 1 a gate failed (named on the last line of stderr), 2 bad input."},
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw",
-                "  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw --max-ppl-drift 1 --max-kld 0.01 --report ci-report",
-                "  lowbit validate MODEL MODEL-nf4 --ids tokens.i32 --markdown >> $GITHUB_STEP_SUMMARY"})
+                "  lowbit validate MODEL MODEL-nf4 --text wiki.test.raw --max-ppl-drift 1 \\",
+                "      --max-kld 0.01 --report ci-report",
+                "  lowbit validate MODEL MODEL-nf4 --ids tokens.i32 --markdown \\",
+                "      >> $GITHUB_STEP_SUMMARY"})
 final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BASE", description = "The reference model folder (usually the original).")
     Path base;

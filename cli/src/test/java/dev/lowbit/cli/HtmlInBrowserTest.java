@@ -5,21 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.samples.Samples;
+import java.awt.image.BufferedImage;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * report.html as a reviewer sees it: rendered by headless Chromium (Debian's chromium package). Skips with a message
- * when no chromium is installed (.ci/run installs it when it can).
+ * when no chromium is installed (.ci/run installs it when it can). The screenshot stays at cli/target/report-html/report.png.
  */
 class HtmlInBrowserTest {
     @TempDir
@@ -79,8 +82,31 @@ class HtmlInBrowserTest {
         assertEquals(4, boxes, "one side-by-side box per prompt (the first 4 lines of the eval text)");
         assertTrue(dom.substring(section).contains("<b>base</b>") && dom.substring(section).contains("<b>candidate</b>"), "base and candidate side by side");
         assertTrue(dom.contains("First differing token, mean over 4 prompts"), "the mean first difference, at a glance");
-        Path png = tmp.resolve("report.png");
-        run(command(chromium.get(), "--window-size=820,2400", "--screenshot=" + png, url));
+        // The screenshot is kept for a person to look at: cli/target/report-html/report.png beside the report it shows.
+        Path kept = Files.createDirectories(Path.of("target", "report-html"));
+        Files.copy(rep.resolve("report.html"), kept.resolve("report.html"), StandardCopyOption.REPLACE_EXISTING);
+        Path png = kept.resolve("report.png").toAbsolutePath();
+        Files.deleteIfExists(png);
+        run(command(chromium.get(), "--window-size=820,2400", "--screenshot=" + png, kept.resolve("report.html").toUri().toString()));
         assertTrue(Files.size(png) > 20_000, "a rendered page, not a blank one: " + Files.size(png) + " bytes");
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertEquals(820, img.getWidth());
+        assertTrue(verdictRedPixels(img, 0, 160) > 200, "the large red FAIL is in the first 160 pixels of the page");
+        int inked = 0;
+        for (int y = 400; y < img.getHeight(); y += 2)
+            for (int x = 0; x < img.getWidth(); x += 2)
+                if ((img.getRGB(x, y) & 0xffffff) != 0xffffff) inked++;
+        assertTrue(inked > 5_000, "tables and plots drawn below the verdict: " + inked + " sampled non-white pixels");
+    }
+
+    /** Pixels close to the FAIL colour #b91c1c in rows [from, to). */
+    static int verdictRedPixels(BufferedImage img, int from, int to) {
+        int n = 0;
+        for (int y = from; y < Math.min(to, img.getHeight()); y++)
+            for (int x = 0; x < img.getWidth(); x++) {
+                int rgb = img.getRGB(x, y), r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff;
+                if (Math.abs(r - 0xb9) < 24 && Math.abs(g - 0x1c) < 24 && Math.abs(b - 0x1c) < 24) n++;
+            }
+        return n;
     }
 }

@@ -15,10 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.spi.SLF4JServiceProvider;
 import picocli.CommandLine;
 
 /** The command line as a demanding user finds it: help, refusals with reasons, one JSON convention, plain ASCII. */
@@ -28,10 +31,22 @@ class UsabilityTest {
 
     static final String M = Samples.tinyLlama().toString(), TEXT = Samples.evalTextHead().toString();
 
-    static final List<String> COMMANDS = List.of("inspect", "quantize", "rewrite", "verify", "perplexity", "validate", "convert", "demo", "bench");
+    /** Every registered command (new ones included), except picocli's own help and completion generators. */
+    static final List<String> COMMANDS = Main.commandLine().getSubcommands().keySet().stream()
+            .filter(c -> !c.equals("help") && !c.equals("generate-completion")).toList();
+
+    static List<String> commands() {
+        return COMMANDS;
+    }
+
+    @Test
+    void theCommandListIsComplete() {
+        assertTrue(COMMANDS.containsAll(List.of("inspect", "quantize", "calibrate", "rewrite", "verify", "perplexity", "generate", "validate", "convert",
+                "merge", "sweep", "demo", "bench")), COMMANDS.toString());
+    }
 
     @ParameterizedTest
-    @ValueSource(strings = {"inspect", "quantize", "rewrite", "verify", "perplexity", "validate", "convert", "demo", "bench"})
+    @MethodSource("commands")
     void everyCommandHasHelpWithExamples(String cmd) {
         for (String[] args : new String[][] {{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}}) {
             CliRun r = CliRun.of(args);
@@ -39,6 +54,19 @@ class UsabilityTest {
             assertTrue(r.out().contains("Usage: lowbit " + cmd), r.out());
             assertTrue(r.out().contains("Examples:\n  lowbit " + cmd) || r.out().contains("Examples:\n  lowbit quantize"), r.out());
         }
+    }
+
+    /** Examples are copied from the terminal: picocli wraps a long one at column 80 into column 0, which reads as a new command. */
+    @Test
+    void examplesFitEightyColumns() {
+        List<String> wide = new ArrayList<>();
+        CommandLine cl = Main.commandLine();
+        List<CommandLine.Model.CommandSpec> specs = new ArrayList<>(List.of(cl.getCommandSpec()));
+        for (String cmd : COMMANDS) specs.add(cl.getSubcommands().get(cmd).getCommandSpec());
+        for (var spec : specs)
+            for (String line : spec.usageMessage().footer())
+                if (line.length() > 80) wide.add(spec.qualifiedName() + ": " + line);
+        assertEquals(List.of(), wide);
     }
 
     @Test
@@ -128,6 +156,28 @@ class UsabilityTest {
         CliRun r = CliRun.of("quantize", M);
         assertEquals(2, r.code());
         assertTrue(r.err().contains("Missing required options") && r.err().contains("lowbit quantize --help"), r.err());
+    }
+
+    /** A typo is named, with the nearest spelling, instead of the "missing required option" it causes. */
+    @Test
+    void typosAreNamedWithASuggestion() {
+        CliRun r = CliRun.of("quantize", M, "-o", tmp.resolve("q").toString(), "--schem", "nf4");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'--schem'") && r.err().contains("Did you mean: --scheme?"), r.err());
+        assertFalse(r.err().contains("Missing required"), r.err());
+        r = CliRun.of("quantise", M);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown command 'quantise'") && r.err().contains("Did you mean: quantize?"), r.err());
+        assertFalse(Files.exists(tmp.resolve("q")));
+        assertEquals(3, Suggest.distance("quantise", "quantize") + Suggest.distance("--schem", "--scheme") + Suggest.distance("kitten", "sitten"));
+        assertEquals(List.of(), Suggest.nearest("--zzzzzz", List.of("--scheme", "--block")), "nothing near: no suggestion");
+    }
+
+    /** Arrow (tokens.arrow) logs through SLF4J: without a provider on the class path SLF4J prints three warnings on every run. */
+    @Test
+    void slf4jFindsAProviderSoItPrintsNoWarnings() {
+        assertTrue(ServiceLoader.load(SLF4JServiceProvider.class).findFirst().isPresent(),
+                "no SLF4J provider: validate, convert and demo would print SLF4J's 'No SLF4J providers were found' warnings");
     }
 
     @Test
