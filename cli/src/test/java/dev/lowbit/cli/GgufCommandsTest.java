@@ -3,7 +3,6 @@ package dev.lowbit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +19,7 @@ class GgufCommandsTest {
     Path tmp;
 
     static Path llama() {
-        var dir = Samples.shared("tiny-llama");
-        assumeTrue(dir.isPresent(), Samples.SHARED_MISSING);
-        return dir.get();
+        return Samples.requireShared("tiny-llama");
     }
 
     static Path gguf(String type) {
@@ -53,7 +50,7 @@ class GgufCommandsTest {
     @Test
     void perplexityOfAGgufFileFromText() throws Exception {
         Path text = tmp.resolve("eval.txt");
-        Files.writeString(text, Files.readString(Samples.shared().orElseThrow().resolve("eval_text.txt")).substring(0, 20000));
+        Files.writeString(text, Files.readString(Samples.requireShared("eval_text.txt")).substring(0, 20000));
         CliRun r = CliRun.of("perplexity", gguf("F16").toString(), "--text", text.toString(), "--ctx", "128", "--max-chunks", "4", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());

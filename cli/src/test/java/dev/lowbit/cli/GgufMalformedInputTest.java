@@ -3,7 +3,6 @@ package dev.lowbit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.samples.Samples;
 import java.io.IOException;
@@ -26,9 +25,7 @@ class GgufMalformedInputTest {
     static Path tmp;
 
     static Path reference() {
-        var dir = Samples.shared("tiny-llama");
-        assumeTrue(dir.isPresent(), Samples.SHARED_MISSING);
-        return dir.get().resolve("reference/gguf/tiny-llama-F16.gguf");
+        return Samples.requireShared("tiny-llama/reference/gguf/tiny-llama-F16.gguf");
     }
 
     static UnaryOperator<byte[]> putLong(int at, long v) {

@@ -3,7 +3,6 @@ package dev.lowbit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +19,7 @@ class GgufQuantizeCommandTest {
     Path tmp;
 
     static Path shared(String name) {
-        var p = Samples.shared(name);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(name);
     }
 
     @Test

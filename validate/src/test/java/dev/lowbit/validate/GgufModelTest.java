@@ -2,8 +2,8 @@ package dev.lowbit.validate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,9 +34,7 @@ class GgufModelTest {
     static final int CTX = 128, CHUNKS = 16;
 
     static Path model(String name) {
-        var p = Samples.shared(name);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(name);
     }
 
     static Path f16(String name) {
@@ -63,9 +61,7 @@ class GgufModelTest {
 
     /** Every file of tiny-llama's gguf_refs.json: (type, path, reference ppl). */
     static Stream<Arguments> llamaFiles() throws Exception {
-        var dir = Samples.shared("tiny-llama");
-        if (dir.isEmpty()) return Stream.of(Arguments.of("none", null, 0.0));
-        Path g = dir.get().resolve("reference/gguf");
+        Path g = Samples.requireShared("tiny-llama/reference/gguf");
         JsonNode files = new ObjectMapper().readTree(g.resolve("gguf_refs.json").toFile()).get("files");
         List<Arguments> out = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
@@ -78,8 +74,7 @@ class GgufModelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("llamaFiles")
     void llamaPerplexityMatchesGgufRefs(String type, Path file, double want) throws Exception {
-        assumeTrue(file != null, Samples.SHARED_MISSING);
-        assumeAllTypesRegistered(file);
+        assertAllTypesRegistered(file);
         int[] ids = TokenIds.read(model("tiny-llama").resolve("reference/eval_token_ids.i32"));
         try (Transformer t = Transformer.open(file)) {
             Perplexity.Result r = Perplexity.run(t, ids, CTX, CHUNKS, null);
@@ -97,7 +92,7 @@ class GgufModelTest {
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference/reference.json").toFile());
         JsonNode p = null;
         for (JsonNode e : ref.get("perplexity")) if (e.get("ctx").asInt() == CTX) p = e;
-        assumeTrue(p != null, "no ctx " + CTX + " in reference.json");
+        assertNotNull(p, "no ctx " + CTX + " in reference.json");
         double nll = 0;
         for (int i = 0; i < CHUNKS; i++) nll += p.get("chunk_nll").get(i).asDouble();
         double want = Math.exp(nll / (CHUNKS * (CTX - 1)));
@@ -131,12 +126,12 @@ class GgufModelTest {
         }
     }
 
-    /** Skips (with a message) a file holding a ggml type lowbit's engine does not decode yet. */
-    static void assumeAllTypesRegistered(Path file) {
+    /** Fails (naming the types) on a reference file holding a ggml type lowbit's engine does not decode. */
+    static void assertAllTypesRegistered(Path file) {
         TreeSet<String> missing = new TreeSet<>();
         try (Arena arena = Arena.ofConfined()) {
             for (GgufTensor t : GgufFile.open(file, arena).tensors()) if (WeightFormats.ggml(t.type()) == null) missing.add(t.typeName());
         }
-        assumeTrue(missing.isEmpty(), file.getFileName() + ": ggml types " + missing + " not registered in WeightFormats yet: skipping");
+        assertTrue(missing.isEmpty(), file.getFileName() + ": ggml types " + missing + " not registered in WeightFormats");
     }
 }

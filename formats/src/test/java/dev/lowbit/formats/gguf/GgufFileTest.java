@@ -3,7 +3,6 @@ package dev.lowbit.formats.gguf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,23 +28,19 @@ class GgufFileTest {
     static Stream<Arguments> files() throws Exception {
         List<Arguments> out = new ArrayList<>();
         for (String m : MODELS) {
-            var dir = Samples.shared(m);
-            if (dir.isEmpty()) continue;
-            Path g = dir.get().resolve("reference/gguf");
+            Path g = Samples.requireShared(m + "/reference/gguf");
             JsonNode refs = new ObjectMapper().readTree(g.resolve("gguf_refs.json").toFile()).get("files");
             for (Iterator<Map.Entry<String, JsonNode>> it = refs.fields(); it.hasNext(); ) {
                 var e = it.next();
                 out.add(Arguments.of(m + " " + e.getKey(), g.resolve(e.getValue().get("file").asText()), e.getValue()));
             }
         }
-        if (out.isEmpty()) out.add(Arguments.of("none", null, null));
         return out.stream();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("files")
     void opensAndMatchesRefs(String name, Path file, JsonNode ref) {
-        assumeTrue(file != null, Samples.SHARED_MISSING);
         try (Arena arena = Arena.ofConfined()) {
             GgufFile f = GgufFile.open(file, arena);
             assertEquals(3, f.version());
@@ -79,10 +74,9 @@ class GgufFileTest {
 
     @Test
     void metadataValuesAndOrder() {
-        var dir = Samples.shared("tiny-llama");
-        assumeTrue(dir.isPresent(), Samples.SHARED_MISSING);
+        Path dir = Samples.requireShared("tiny-llama");
         try (Arena arena = Arena.ofConfined()) {
-            GgufFile f = GgufFile.open(dir.get().resolve("reference/gguf/tiny-llama-F16.gguf"), arena);
+            GgufFile f = GgufFile.open(dir.resolve("reference/gguf/tiny-llama-F16.gguf"), arena);
             var keys = new ArrayList<>(f.metadata().keySet());
             assertEquals("general.architecture", keys.get(0));
             assertEquals("tokenizer.ggml.add_sep_token", keys.get(keys.size() - 1));

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.samples.Samples;
@@ -35,9 +34,7 @@ class GgufMalformedTest {
 
     static synchronized byte[] sample() throws IOException {
         if (original == null) {
-            var dir = Samples.shared("tiny-llama");
-            if (dir.isEmpty()) return null;
-            original = Files.readAllBytes(dir.get().resolve("reference/gguf/tiny-llama-F16.gguf"));
+            original = Files.readAllBytes(Samples.requireShared("tiny-llama/reference/gguf/tiny-llama-F16.gguf"));
             layout = new GgufLayout(original);
         }
         return original.clone();
@@ -173,7 +170,6 @@ class GgufMalformedTest {
     @MethodSource("cases")
     void oneFormatExceptionWithAPreciseMessage(String name, UnaryOperator<byte[]> mutate, String expected) throws IOException {
         byte[] f = sample();
-        assumeTrue(f != null, Samples.SHARED_MISSING);
         Path p = tmp.resolve(name.replace(' ', '_') + ".gguf");
         Files.write(p, mutate.apply(f));
         FormatException e = assertThrows(FormatException.class, () -> {
@@ -190,7 +186,6 @@ class GgufMalformedTest {
     @Test
     void theUnmutatedSampleOpens() throws IOException {
         byte[] f = sample();
-        assumeTrue(f != null, Samples.SHARED_MISSING);
         Path p = tmp.resolve("ok.gguf");
         Files.write(p, f);
         try (Arena arena = Arena.ofConfined()) {
@@ -209,7 +204,6 @@ class GgufMalformedTest {
     @Test
     void everyTruncationOfTheHeaderFailsCleanly() throws IOException {
         byte[] f = sample();
-        assumeTrue(f != null, Samples.SHARED_MISSING);
         Path p = tmp.resolve("cut.gguf");
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             for (int n = 1; n < layout.infosEnd + 40; n += n < 200 ? 1 : 997) {
@@ -227,7 +221,6 @@ class GgufMalformedTest {
     @Test
     void aLargeTokenArrayIsQuick() throws IOException {
         byte[] f = sample();
-        assumeTrue(f != null, Samples.SHARED_MISSING);
         Path p = tmp.resolve("quick.gguf");
         Files.write(p, f);
         long t0 = System.nanoTime();

@@ -1,8 +1,8 @@
 package dev.lowbit.quantizers.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
@@ -38,9 +38,7 @@ class GgmlReferenceTest {
     static final int N_HEAD = 8, N_HEAD_KV = 2; // tiny-llama config.json: num_attention_heads, num_key_value_heads
 
     static Path model() {
-        var p = Samples.shared("tiny-llama");
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared("tiny-llama");
     }
 
     @Test
@@ -51,7 +49,7 @@ class GgmlReferenceTest {
         try (Stream<Path> s = Files.list(refs)) {
             files = s.filter(f -> f.toString().endsWith(".gguf")).sorted().toList();
         }
-        assumeTrue(!files.isEmpty(), "no reference GGUF files");
+        assertFalse(files.isEmpty(), "no reference GGUF files in " + refs);
         Map<String, long[]> perType = new TreeMap<>(); // type -> {tensors, tensors equal, blocks, blocks differing}
         List<String> failures = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,9 +33,7 @@ class GgufConvertTest {
     int variants;
 
     static Path shared(String s) {
-        var p = Samples.shared(s);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(s);
     }
 
     /** A copy of a sample (same folder name, weights linked) with its config.json edited. */

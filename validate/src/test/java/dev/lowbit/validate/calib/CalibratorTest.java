@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.calib.Imatrix;
 import dev.lowbit.samples.Samples;
 import dev.lowbit.validate.model.Transformer;
@@ -83,5 +85,35 @@ class CalibratorTest {
             double[] h = m.hessian(name);
             assertEquals(x[5] / 128, h[5], 1e-12 * Math.abs(x[5]) + 1e-15);
         }
+        // Layer 0's q_proj reads RMSNorm(embedding)·input_layernorm.weight: XᵀX recomputed here from the checkpoint in
+        // double over the same two chunks of 64 (first token of each replaced by BOS), every entry compared.
+        double[] want;
+        int cols;
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            Tensor emb = ck.tensor("model.embed_tokens.weight"), norm = ck.tensor("model.layers.0.input_layernorm.weight");
+            cols = (int) emb.shape()[1];
+            double eps = new ObjectMapper().readTree(model.resolve("config.json").toFile()).get("rms_norm_eps").asDouble();
+            float[] g = new float[cols], e = new float[cols];
+            double[] v = new double[cols];
+            norm.readFloats(0, g);
+            want = new double[cols * cols];
+            for (int c = 0; c < 2; c++) {
+                for (int t = 0; t < 64; t++) {
+                    int id = t == 0 ? 1 : ids[c * 64 + t];
+                    emb.readFloats((long) id * cols, e);
+                    double ss = 0;
+                    for (float f : e) ss += (double) f * f;
+                    double inv = 1 / Math.sqrt(ss / cols + eps);
+                    for (int i = 0; i < cols; i++) v[i] = e[i] * inv * g[i];
+                    for (int i = 0; i < cols; i++)
+                        for (int j = 0; j < cols; j++) want[i * cols + j] += v[i] * v[j];
+                }
+            }
+        }
+        double[] got = m.stats().get("blk.0.attn_q.weight").xtx();
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < cols; i++)
+            for (int j = 0; j < cols; j++)
+                assertEquals(want[i * cols + j], got[i * cols + j], 1e-4 * Math.sqrt(want[i * cols + i] * want[j * cols + j]) + 1e-6, "XᵀX[" + i + "][" + j + "]");
     }
 }
