@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.DType;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.samples.Samples;
 import dev.lowbit.validate.Perplexity;
@@ -15,6 +16,7 @@ import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -68,7 +70,7 @@ class LoraMergeTest {
     }
 
     /** quantize --lora merges on the fly: its NF4 output equals quantizing the float32-merged model, byte for byte. */
-    @org.junit.jupiter.api.Test
+    @Test
     void quantizeWithLoraEqualsQuantizingTheMergedModel() throws Exception {
         Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
         Path merged = tmp.resolve("merged"), a = tmp.resolve("a"), b = tmp.resolve("b");
@@ -78,13 +80,13 @@ class LoraMergeTest {
         assertEquals(0, r.code(), r.err());
         try (Checkpoint x = Checkpoint.open(a); Checkpoint y = Checkpoint.open(b)) {
             for (Tensor t : x.tensors())
-                if (t.dtype() == dev.lowbit.formats.DType.U8 && !t.name().contains(".quant_state.")) // (its dtype names the source's)
+                if (t.dtype() == DType.U8 && !t.name().contains(".quant_state.")) // (its dtype names the source's)
                     assertEquals(t, y.tensor(t.name()), t.name());
         }
     }
 
     /** What lowbit does not merge is refused with the key that says so; so is a quantized base. */
-    @org.junit.jupiter.api.Test
+    @Test
     void refusals() throws Exception {
         Path adapter = shared("tiny-llama-lora"), dora = tmp.resolve("dora");
         Files.createDirectories(dora);
@@ -99,6 +101,29 @@ class LoraMergeTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("is quantized: merge LoRA adapters into the float base"), r.err());
         assertTrue(!Files.exists(tmp.resolve("x")) && !Files.exists(tmp.resolve("y")));
+    }
+
+    /** validate BASE BASE --lora A: the candidate is the merged model (its ppl is PEFT's to 1e-4), the base the original. */
+    @Test
+    void validateShowsWhatTheAdapterChanged() throws Exception {
+        Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
+        CliRun r = CliRun.of("validate", model.toString(), model.toString(), "--lora", adapter.toString(), "--ids",
+                model.resolve("reference/eval_token_ids.i32").toString(), "--ctx", "128", "--max-chunks", "16", "--continuations", "0",
+                "--report", tmp.resolve("report").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode d = new ObjectMapper().readTree(r.out()).get("drift");
+        JsonNode ref = new ObjectMapper().readTree(adapter.resolve("reference/lora_refs.json").toFile()).get("merged_perplexity");
+        double basePpl = Math.exp(nll(model, model, 128, 16) / ref.get("scored_tokens").asDouble());
+        assertEquals(ref.get("ppl").asDouble(), d.get("candidate").get("ppl").asDouble(), 1e-4 * ref.get("ppl").asDouble());
+        assertEquals(basePpl, d.get("base").get("ppl").asDouble(), 1e-9 * basePpl);
+        assertTrue(d.get("kld").get("mean").asDouble() > 0, "the fine-tune changes the distribution");
+    }
+
+    @Test
+    void mergeHasHelp() {
+        CliRun r = CliRun.of("merge", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Examples:") && r.out().contains("--dtype"), r.out());
     }
 
     static double nll(Path model, Path base, int ctx, int chunks) throws Exception {

@@ -3,6 +3,7 @@ package dev.lowbit.quantizers.lora;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.FloatSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public final class MergedSource implements FloatSource {
     public static MergedSource of(Tensor t, List<LoraAdapter> adapters, boolean asLinear) {
         float[] replacement = null;
         boolean fifo = false;
-        List<LoraAdapter.Delta> ds = new java.util.ArrayList<>();
+        List<LoraAdapter.Delta> ds = new ArrayList<>();
         for (LoraAdapter a : adapters) {
             float[] rep = a.replacement(t.name());
             if (rep != null) {
