@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -15,6 +16,7 @@ import dev.lowbit.validate.TokenIds;
 import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +84,24 @@ class LoraMergeTest {
             for (Tensor t : x.tensors())
                 if (t.dtype() == DType.U8 && !t.name().contains(".quant_state.")) // (its dtype names the source's)
                     assertEquals(t, y.tensor(t.name()), t.name());
+        }
+    }
+
+    /**
+     * quantize --lora to GGUF: the same file, byte for byte, as quantizing the float32-merged model kept in a folder
+     * named as the base (general.name comes from the folder name); no staging folder is left beside OUT.
+     */
+    @Test
+    void quantizeWithLoraToGgufEqualsQuantizingTheMergedModel() throws Exception {
+        Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
+        Path merged = tmp.resolve("m").resolve(model.getFileName()), a = tmp.resolve("a.gguf"), b = tmp.resolve("out").resolve("b.gguf");
+        assertEquals(0, CliRun.of("merge", model.toString(), adapter.toString(), "-o", merged.toString(), "--dtype", "f32").code());
+        assertEquals(0, CliRun.of("quantize", merged.toString(), "-o", a.toString(), "--scheme", "Q4_K_M").code());
+        CliRun r = CliRun.of("quantize", model.toString(), "-o", b.toString(), "--scheme", "Q4_K_M", "--lora", adapter.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        try (var left = Files.list(b.getParent())) {
+            assertEquals(List.of("b.gguf"), left.map(p -> p.getFileName().toString()).toList());
         }
     }
 
