@@ -3,7 +3,6 @@ package dev.lowbit.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +16,6 @@ import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,10 +26,9 @@ class LoraMergeTest {
     @TempDir
     Path tmp;
 
+    /** A shared sample folder: skipped when ../shared/samples is missing, failed under CI. */
     static Path shared(String name) {
-        Optional<Path> p = Samples.shared(name);
-        assumeTrue(p.isPresent(), Samples.SHARED_MISSING);
-        return p.get();
+        return Samples.requireShared(name);
     }
 
     /** Merged in float32: every tensor's float64 sum and sum of squares as PEFT's, and its perplexity to 1e-4. */
