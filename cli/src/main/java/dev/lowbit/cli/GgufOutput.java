@@ -15,14 +15,19 @@ import picocli.CommandLine.Model.CommandSpec;
 final class GgufOutput {
     private GgufOutput() {}
 
-    static int run(Path model, Path out, RecipeOptions recipe, String compress, boolean dryRun, boolean json, CommandSpec spec,
-            CalibrationOptions calibration, GptqOptions gptq) throws Exception {
+    /** The GGUF file type --scheme names; options that mean nothing for GGUF output are refused. */
+    static GgufFileType fileType(RecipeOptions recipe, String compress) {
         List<String> refused = new ArrayList<>(recipe.givenButNotForGguf());
         if (compress != null) refused.add("--compress");
         if (!refused.isEmpty())
             throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " means" : " mean")
                     + " nothing for GGUF output (its tensor types come from llama.cpp's recipe for --scheme)");
-        GgufFileType ft = GgufFileType.parse(recipe.scheme.equalsIgnoreCase("fp16") ? "F16" : recipe.scheme.equalsIgnoreCase("fp32") ? "F32" : recipe.scheme);
+        return GgufFileType.parse(recipe.scheme.equalsIgnoreCase("fp16") ? "F16" : recipe.scheme.equalsIgnoreCase("fp32") ? "F32" : recipe.scheme);
+    }
+
+    static int run(Path model, Path out, RecipeOptions recipe, String compress, boolean dryRun, boolean json, CommandSpec spec,
+            CalibrationOptions calibration, GptqOptions gptq) throws Exception {
+        GgufFileType ft = fileType(recipe, compress);
         PrintWriter o = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         GgufExport.Result plan = GgufExport.run(model, out, ft, true, null);
         GgufExport.Result r = plan;

@@ -1,6 +1,7 @@
 package dev.lowbit.cli;
 
 import dev.lowbit.formats.DType;
+import dev.lowbit.formats.Inspection;
 import dev.lowbit.quantizers.Quantizer;
 import dev.lowbit.quantizers.lora.LoraAdapter;
 import java.nio.file.Path;
@@ -14,8 +15,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "merge", mixinStandardHelpOptions = true, description = "Merge PEFT LoRA adapters into a float base model (W + (α/r)·B·A in float32), tensor by tensor.",
-        footerHeading = "%nExamples:%n", footer = {"  lowbit merge base/ my-adapter/ -o merged/", "  lowbit merge base/ a1/ a2:0.5 -o merged/ --dtype f32"})
+@Command(mixinStandardHelpOptions = true, name = "merge",
+        description = "Merge PEFT LoRA adapters into a float base model (W + (α/r)·B·A in float32), tensor by tensor.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  lowbit merge base/ my-adapter/ -o merged/", "  lowbit merge base/ a1/ a2:0.5 -o merged/ --dtype f32",
+                "  lowbit quantize base/ --lora my-adapter/ -o merged-nf4 --scheme nf4"})
 final class MergeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BASE", description = "Float base model folder (not a quantized one).")
     Path base;
@@ -47,7 +51,13 @@ final class MergeCommand implements Callable<Integer> {
         LoraOptions lo = new LoraOptions();
         lo.specs.addAll(adapters);
         List<LoraAdapter> loras = lo.adapters();
-        Quantizer.Result r = Quantizer.merge(base, out, loras, to, null);
+        Progress bar = Progress.start("merge", Inspection.of(base).bytes(), Progress.Unit.MIB, !json);
+        Quantizer.Result r;
+        try (Cleanup c = Cleanup.guard(out)) {
+            r = Quantizer.merge(base, out, loras, to, bar::update);
+        } finally {
+            bar.done();
+        }
         var o = spec.commandLine().getOut();
         if (json) o.println(Json.pretty(r));
         else o.printf(Locale.ROOT, "merged %d adapter(s) into %s: %d tensors updated, %s → %s, %.2f s, written to %s%n", loras.size(), base,

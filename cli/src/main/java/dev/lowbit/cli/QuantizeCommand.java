@@ -1,5 +1,8 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.DType;
+import dev.lowbit.formats.Inspection;
+import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Layout;
 import dev.lowbit.quantizers.QuantError;
 import dev.lowbit.quantizers.Quantizer;
@@ -7,6 +10,8 @@ import dev.lowbit.quantizers.Recipe;
 import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.quantizers.TensorReport;
 import dev.lowbit.quantizers.calib.Weighting;
+import dev.lowbit.validate.Convert;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -62,9 +67,11 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--format takes safetensors or gguf, not '" + format + "'");
         if (format != null ? format.equalsIgnoreCase("gguf") : out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf"))
         {
-            if (!lora.specs.isEmpty())
-                throw new IllegalArgumentException("--lora with GGUF output: merge first (lowbit merge BASE ADAPTER -o MERGED), then quantize MERGED to GGUF");
-            return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec, calibration, gptq);
+            if (lora.specs.isEmpty() || dryRun) {
+                lora.adapters(); // a dry run still reads (or refuses) the adapters; the plan is the base's
+                return GgufOutput.run(model, out, recipeOptions, compress, dryRun, json, spec, calibration, gptq);
+            }
+            return ggufWithLora();
         }
         Recipe recipe = recipeOptions.recipe();
         RecipeChecks.checkTensors(model, recipe);
@@ -75,7 +82,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gptq: scheme " + recipe.scheme().cliName() + " does not quantize (use a block format: int8-block, int4, nf4, fp4, or a GGUF type)");
         var encoder = dryRun || !gptq.gptq ? null : gptq.encoder(calibration.forGptq(model, !json));
         var weighting = dryRun || gptq.gptq ? null : calibration.forScheme(model, recipe.scheme(), !json);
-        var inspection = dev.lowbit.formats.Inspection.of(model);
+        var inspection = Inspection.of(model);
         long total = inspection.bytes();
         Progress bar = Progress.start("quantize", total, Progress.Unit.MIB, !json && !dryRun);
         Quantizer.Result r;
@@ -111,5 +118,32 @@ final class QuantizeCommand implements Callable<Integer> {
                 r.bitsPerWeight(), r.quantizedParams(), 8.0 * r.bytesOut() / Math.max(1, inspection.parameters()), inspection.parameters(),
                 dryRun ? "" : String.format(Locale.ROOT, "; %.2f s, %s/s; written to %s", r.seconds(), Units.rate(r.bytesIn(), r.seconds()), out));
         return 0;
+    }
+
+    /**
+     * GGUF output with --lora: llama.cpp's converter rewrites whole tensors (Q/K row order, merged experts), so the
+     * float32 merge is written to a staging folder beside OUT first (streamed tensor by tensor, removed afterwards,
+     * also on Ctrl-C), then converted and quantized from there; calibration runs on the merged model.
+     */
+    private int ggufWithLora() throws Exception {
+        GgufOutput.fileType(recipeOptions, compress); // refusals before the merge
+        var adapters = lora.adapters();
+        Path abs = out.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        try (Cleanup c = Cleanup.guard(out)) {
+            Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
+            try {
+                Path merged = Convert.mergedFolder(model, staging);
+                Progress bar = Progress.start("merge", Inspection.of(model).bytes(), Progress.Unit.MIB, !json);
+                try {
+                    Quantizer.merge(model, merged, adapters, DType.F32, bar::update);
+                } finally {
+                    bar.done();
+                }
+                return GgufOutput.run(merged, out, recipeOptions, compress, false, json, spec, calibration, gptq);
+            } finally {
+                OutputDir.deleteTree(staging);
+            }
+        }
     }
 }

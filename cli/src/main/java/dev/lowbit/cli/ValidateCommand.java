@@ -1,7 +1,13 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.DType;
+import dev.lowbit.formats.OutputDir;
+import dev.lowbit.quantizers.Quantizer;
+import dev.lowbit.quantizers.lora.LoraAdapter;
+import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Perplexity;
 import dev.lowbit.validate.Validation;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +47,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Option(names = "--lora", paramLabel = "ADAPTER[:WEIGHT]", description = "Merge these PEFT LoRA adapters into CANDIDATE first (float32): "
             + "`validate BASE BASE --lora A` shows what the fine-tune changed.")
-    java.util.List<String> lora = new java.util.ArrayList<>();
+    List<String> lora = new ArrayList<>();
 
     @Option(names = "--report", paramLabel = "DIR",
             description = "Folder for report.json, report.md, report.html and tokens.arrow (default: CANDIDATE-report beside CANDIDATE).")
@@ -66,6 +72,7 @@ final class ValidateCommand implements Callable<Integer> {
         input.check();
         if (json && markdown) throw new IllegalArgumentException("--json and --markdown both print the report: choose one");
         Path dir = report != null ? report : defaultReport(candidate);
+        List<LoraAdapter> adapters = lo(lora); // read (or refused) before anything starts
         if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir))
             throw new IllegalArgumentException("--report " + dir + ": exists and is not a folder (the report is a folder of report.json, report.md, report.html, tokens.arrow)");
         List<String> warn = new ArrayList<>(Checks.sameVocabulary(base, candidate, allowTokenizerMismatch));
@@ -75,18 +82,18 @@ final class ValidateCommand implements Callable<Integer> {
         var cont = continuations.request(input, base);
         Progress bar = Progress.start("validate", Perplexity.chunks(ids.length, input.ctx, input.maxChunks), !json && !markdown);
         Path cand = candidate, merged = null;
-        if (!lora.isEmpty()) {
-            merged = java.nio.file.Files.createTempDirectory("lowbit-merge-").resolve("merged");
-            dev.lowbit.quantizers.Quantizer.merge(candidate, merged, lo(lora), dev.lowbit.formats.DType.F32, null);
-            cand = merged;
-        }
         Validation v;
         try {
+            if (!adapters.isEmpty()) {
+                merged = Files.createTempDirectory("lowbit-merge-").resolve("merged");
+                Quantizer.merge(candidate, merged, adapters, DType.F32, null);
+                cand = merged;
+            }
             v = Validation.run(base, cand, ids, input.ctx, input.maxChunks, gate.gates(), bar::update, cont).withText(input.file());
-            if (merged != null) v = v.relabel(dev.lowbit.validate.Convert.loraLabel(candidate, lo(lora)));
+            if (merged != null) v = v.relabel(Convert.loraLabel(candidate, adapters));
         } finally {
             bar.done();
-            if (merged != null) dev.lowbit.formats.OutputDir.deleteTree(merged.getParent());
+            if (merged != null) OutputDir.deleteTree(merged.getParent());
         }
         v.write(dir);
         var out = spec.commandLine().getOut();
@@ -123,7 +130,7 @@ final class ValidateCommand implements Callable<Integer> {
         return s.toString();
     }
 
-    private static java.util.List<dev.lowbit.quantizers.lora.LoraAdapter> lo(java.util.List<String> specs) {
+    private static List<LoraAdapter> lo(List<String> specs) {
         LoraOptions lo = new LoraOptions();
         lo.specs.addAll(specs);
         return lo.adapters();

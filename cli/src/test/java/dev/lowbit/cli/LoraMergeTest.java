@@ -1,11 +1,13 @@
 package dev.lowbit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.DType;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.samples.Samples;
 import dev.lowbit.validate.Perplexity;
@@ -13,6 +15,8 @@ import dev.lowbit.validate.TokenIds;
 import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,6 +26,7 @@ class LoraMergeTest {
     @TempDir
     Path tmp;
 
+    /** A shared sample folder: skipped when ../shared/samples is missing, failed under CI. */
     static Path shared(String name) {
         return Samples.requireShared(name);
     }
@@ -64,7 +69,7 @@ class LoraMergeTest {
     }
 
     /** quantize --lora merges on the fly: its NF4 output equals quantizing the float32-merged model, byte for byte. */
-    @org.junit.jupiter.api.Test
+    @Test
     void quantizeWithLoraEqualsQuantizingTheMergedModel() throws Exception {
         Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
         Path merged = tmp.resolve("merged"), a = tmp.resolve("a"), b = tmp.resolve("b");
@@ -74,13 +79,31 @@ class LoraMergeTest {
         assertEquals(0, r.code(), r.err());
         try (Checkpoint x = Checkpoint.open(a); Checkpoint y = Checkpoint.open(b)) {
             for (Tensor t : x.tensors())
-                if (t.dtype() == dev.lowbit.formats.DType.U8 && !t.name().contains(".quant_state.")) // (its dtype names the source's)
+                if (t.dtype() == DType.U8 && !t.name().contains(".quant_state.")) // (its dtype names the source's)
                     assertEquals(t, y.tensor(t.name()), t.name());
         }
     }
 
+    /**
+     * quantize --lora to GGUF: the same file, byte for byte, as quantizing the float32-merged model kept in a folder
+     * named as the base (general.name comes from the folder name); no staging folder is left beside OUT.
+     */
+    @Test
+    void quantizeWithLoraToGgufEqualsQuantizingTheMergedModel() throws Exception {
+        Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
+        Path merged = tmp.resolve("m").resolve(model.getFileName()), a = tmp.resolve("a.gguf"), b = tmp.resolve("out").resolve("b.gguf");
+        assertEquals(0, CliRun.of("merge", model.toString(), adapter.toString(), "-o", merged.toString(), "--dtype", "f32").code());
+        assertEquals(0, CliRun.of("quantize", merged.toString(), "-o", a.toString(), "--scheme", "Q4_K_M").code());
+        CliRun r = CliRun.of("quantize", model.toString(), "-o", b.toString(), "--scheme", "Q4_K_M", "--lora", adapter.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        try (var left = Files.list(b.getParent())) {
+            assertEquals(List.of("b.gguf"), left.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
     /** What lowbit does not merge is refused with the key that says so; so is a quantized base. */
-    @org.junit.jupiter.api.Test
+    @Test
     void refusals() throws Exception {
         Path adapter = shared("tiny-llama-lora"), dora = tmp.resolve("dora");
         Files.createDirectories(dora);
@@ -95,6 +118,29 @@ class LoraMergeTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("is quantized: merge LoRA adapters into the float base"), r.err());
         assertTrue(!Files.exists(tmp.resolve("x")) && !Files.exists(tmp.resolve("y")));
+    }
+
+    /** validate BASE BASE --lora A: the candidate is the merged model (its ppl is PEFT's to 1e-4), the base the original. */
+    @Test
+    void validateShowsWhatTheAdapterChanged() throws Exception {
+        Path model = shared("tiny-llama"), adapter = shared("tiny-llama-lora");
+        CliRun r = CliRun.of("validate", model.toString(), model.toString(), "--lora", adapter.toString(), "--ids",
+                model.resolve("reference/eval_token_ids.i32").toString(), "--ctx", "128", "--max-chunks", "16", "--continuations", "0",
+                "--report", tmp.resolve("report").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode d = new ObjectMapper().readTree(r.out()).get("drift");
+        JsonNode ref = new ObjectMapper().readTree(adapter.resolve("reference/lora_refs.json").toFile()).get("merged_perplexity");
+        double basePpl = Math.exp(nll(model, model, 128, 16) / ref.get("scored_tokens").asDouble());
+        assertEquals(ref.get("ppl").asDouble(), d.get("candidate").get("ppl").asDouble(), 1e-4 * ref.get("ppl").asDouble());
+        assertEquals(basePpl, d.get("base").get("ppl").asDouble(), 1e-9 * basePpl);
+        assertTrue(d.get("kld").get("mean").asDouble() > 0, "the fine-tune changes the distribution");
+    }
+
+    @Test
+    void mergeHasHelp() {
+        CliRun r = CliRun.of("merge", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Examples:") && r.out().contains("--dtype"), r.out());
     }
 
     static double nll(Path model, Path base, int ctx, int chunks) throws Exception {

@@ -122,15 +122,28 @@ public final class Convert {
     private static Sources prepare(Path model, Path staging, Rewriter.Options rewrite, java.util.List<LoraAdapter> loras) throws IOException {
         Path base = model, source = model;
         if (!loras.isEmpty()) {
-            source = staging.resolve("merged");
+            source = mergedFolder(model, staging);
             Quantizer.merge(model, source, loras, DType.F32, null);
             base = source;
         }
         if (rewrite != null) {
-            source = staging.resolve("rewritten");
+            source = staging.resolve("rewritten").resolve(folderName(model));
             Rewriter.run(base, source, rewrite);
         }
         return new Sources(base, source);
+    }
+
+    /**
+     * Where a float32 merge of MODEL goes in a staging folder: a folder named as MODEL's, so that what is derived from
+     * the folder name (GGUF general.name, as llama.cpp's converter derives it) names the model, not the staging step.
+     */
+    public static Path mergedFolder(Path model, Path staging) {
+        return staging.resolve("merged").resolve(folderName(model));
+    }
+
+    private static String folderName(Path model) {
+        Path fn = model.toAbsolutePath().normalize().getFileName();
+        return fn == null ? "model" : fn.toString();
     }
 
     private static Validation validate(Path model, Sources in, Path artifact, int[] ids, int ctx, int maxChunks, Validation.Gates gates,

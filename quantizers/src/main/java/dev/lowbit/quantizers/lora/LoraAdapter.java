@@ -8,6 +8,8 @@ import dev.lowbit.formats.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +82,8 @@ public final class LoraAdapter {
                 Tensor a = e.getValue(), b = bs.remove(m);
                 if (b == null) throw new FormatException(dir, PREFIX + m + ".lora_B.weight", "missing (lora_A has no lora_B)");
                 if (a.rank() != 2 || b.rank() != 2 || a.dim(0) != b.dim(1))
-                    throw new FormatException(dir, PREFIX + m, "lora_A " + java.util.Arrays.toString(a.shape()) + " and lora_B "
-                            + java.util.Arrays.toString(b.shape()) + " do not chain (A is [r, in], B is [out, r])");
+                    throw new FormatException(dir, PREFIX + m, "lora_A " + Arrays.toString(a.shape()) + " and lora_B "
+                            + Arrays.toString(b.shape()) + " do not chain (A is [r, in], B is [out, r])");
                 int rank = a.dim(0);
                 int rm = pattern(c.path("rank_pattern"), m, r);
                 double am = pattern(c.path("alpha_pattern"), m, alpha);
@@ -132,7 +134,7 @@ public final class LoraAdapter {
 
     /** Every base tensor this adapter changes. */
     public List<String> targets() {
-        List<String> all = new java.util.ArrayList<>(deltas.keySet());
+        List<String> all = new ArrayList<>(deltas.keySet());
         all.addAll(replacements.keySet());
         return all;
     }

@@ -3,6 +3,7 @@ package dev.lowbit.quantizers.lora;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.FloatSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public final class MergedSource implements FloatSource {
     public static MergedSource of(Tensor t, List<LoraAdapter> adapters, boolean asLinear) {
         float[] replacement = null;
         boolean fifo = false;
-        List<LoraAdapter.Delta> ds = new java.util.ArrayList<>();
+        List<LoraAdapter.Delta> ds = new ArrayList<>();
         for (LoraAdapter a : adapters) {
             float[] rep = a.replacement(t.name());
             if (rep != null) {
@@ -71,34 +72,43 @@ public final class MergedSource implements FloatSource {
         return base.shape();
     }
 
+    /**
+     * The base values of [start, start + dst.length) plus, for exactly those elements, their delta: the quantizers read a
+     * block (e.g. 64 values) at a time, so a row's delta is never computed beyond the columns asked for.
+     */
     public void read(long start, float[] dst) {
         base.read(start, dst);
         if (deltas.isEmpty()) return;
-        float[] row = new float[cols], acc = new float[cols];
+        float[] row = new float[Math.min(cols, dst.length)], acc = new float[row.length];
         long end = start + dst.length;
         for (long p = start / cols; p * cols < end; p++) {
-            Arrays.fill(row, 0f);
-            for (LoraAdapter.Delta d : deltas) addDelta(d, (int) p, row, acc);
             long from = Math.max(start, p * cols), to = Math.min(end, (p + 1) * cols);
-            for (long i = from; i < to; i++) dst[(int) (i - start)] += row[(int) (i - p * cols)];
+            int c0 = (int) (from - p * cols), n = (int) (to - from);
+            Arrays.fill(row, 0, n, 0f);
+            for (LoraAdapter.Delta d : deltas) addDelta(d, (int) p, c0, n, row, acc);
+            for (int i = 0; i < n; i++) dst[(int) (from - start) + i] += row[i];
         }
     }
 
-    /** row += scale · (B·A) at row p of the orientation being read. */
-    private void addDelta(LoraAdapter.Delta d, int p, float[] row, float[] acc) {
-        int r = d.rank();
+    /** row[0, n) += scale · (B·A) at row p, columns [c0, c0 + n) of the orientation being read. */
+    private void addDelta(LoraAdapter.Delta d, int p, int c0, int n, float[] row, float[] acc) {
+        int r = d.rank(), in = d.in();
+        float[] a = d.a(), b = d.b();
+        float scale = d.scale();
         if (!transposedDelta) {
-            Arrays.fill(acc, 0f);
+            Arrays.fill(acc, 0, n, 0f);
             for (int k = 0; k < r; k++) {
-                float bk = d.b()[p * r + k];
-                for (int c = 0; c < cols; c++) acc[c] = Math.fma(bk, d.a()[k * d.in() + c], acc[c]);
+                float bk = b[p * r + k];
+                int ak = k * in + c0;
+                for (int c = 0; c < n; c++) acc[c] = Math.fma(bk, a[ak + c], acc[c]);
             }
-            for (int c = 0; c < cols; c++) row[c] += acc[c] * d.scale();
+            for (int c = 0; c < n; c++) row[c] += acc[c] * scale;
         } else {
-            for (int o = 0; o < cols; o++) {
+            for (int c = 0; c < n; c++) {
+                int o = c0 + c;
                 float s = 0;
-                for (int k = 0; k < r; k++) s = Math.fma(d.b()[o * r + k], d.a()[k * d.in() + p], s);
-                row[o] += s * d.scale();
+                for (int k = 0; k < r; k++) s = Math.fma(b[o * r + k], a[k * in + p], s);
+                row[c] += s * scale;
             }
         }
     }
