@@ -132,7 +132,6 @@ class GgufModelTest {
         }
     }
 
-    /** Skips (with a message) a file holding a ggml type lowbit's engine does not decode yet. */
     /** Every type in llama.cpp's reference files has a weight format: a missing one is a failure, not a skip. */
     static void assertAllTypesRegistered(Path file) {
         TreeSet<String> missing = new TreeSet<>();
