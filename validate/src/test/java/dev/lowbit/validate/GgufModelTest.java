@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -79,7 +80,7 @@ class GgufModelTest {
         try (Transformer t = Transformer.open(file)) {
             Perplexity.Result r = Perplexity.run(t, ids, CTX, CHUNKS, null);
             assertEquals(CHUNKS * (CTX - 1), r.scored());
-            System.out.printf(java.util.Locale.ROOT, "%s: ppl %.6f, gguf_refs %.6f%n", file.getFileName(), r.ppl(), want);
+            System.out.printf(Locale.ROOT, "%s: ppl %.6f, gguf_refs %.6f%n", file.getFileName(), r.ppl(), want);
             assertEquals(want, r.ppl(), 1e-4 * want, type + " ppl");
         }
     }
@@ -99,7 +100,7 @@ class GgufModelTest {
         int[] ids = TokenIds.read(dir.resolve("reference/eval_token_ids.i32"));
         try (Transformer t = Transformer.open(f16(name))) {
             Perplexity.Result r = Perplexity.run(t, ids, CTX, CHUNKS, null);
-            System.out.printf(java.util.Locale.ROOT, "%s-F16.gguf: ppl %.6f, transformers %.6f%n", name, r.ppl(), want);
+            System.out.printf(Locale.ROOT, "%s-F16.gguf: ppl %.6f, transformers %.6f%n", name, r.ppl(), want);
             assertEquals(want, r.ppl(), 1e-3 * want, name + " ppl");
         }
     }
@@ -126,7 +127,7 @@ class GgufModelTest {
         }
     }
 
-    /** Fails (naming the types) on a reference file holding a ggml type lowbit's engine does not decode. */
+    /** Every type in llama.cpp's reference files has a weight format: a missing one is a failure, not a skip. */
     static void assertAllTypesRegistered(Path file) {
         TreeSet<String> missing = new TreeSet<>();
         try (Arena arena = Arena.ofConfined()) {

@@ -1,25 +1,34 @@
 package dev.lowbit.quantizers.gguf;
 
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
 import java.util.Locale;
 
 /**
- * The ggml tensor types lowbit writes to GGUF, with ggml's ids, block sizes and block bytes (ggml/src/ggml.c
- * type_traits). Kept here, independent of the quantizer implementations, so recipes and sizes can be planned
- * without them.
+ * The ggml tensor types llama.cpp's file-type recipes choose from, by name: the vocabulary of {@link GgufRecipe}. The
+ * id and block geometry of each come from its weight format in {@link WeightFormats} (one place per format), so a
+ * format enters here only when a recipe picks it.
  */
 public enum GgmlType {
-    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q5_0(6, 32, 22), Q5_1(7, 32, 24), Q8_0(8, 32, 34),
-    Q2_K(10, 256, 84), Q3_K(11, 256, 110), Q4_K(12, 256, 144), Q5_K(13, 256, 176), Q6_K(14, 256, 210),
-    IQ4_NL(20, 32, 18), IQ4_XS(23, 256, 136), BF16(30, 1, 2);
+    F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, BF16;
 
     public final int id;
     public final int blockSize;
     public final int blockBytes;
+    private final WeightFormat format;
 
-    GgmlType(int id, int blockSize, int blockBytes) {
-        this.id = id;
-        this.blockSize = blockSize;
-        this.blockBytes = blockBytes;
+    GgmlType() {
+        WeightFormat f = WeightFormats.named(name());
+        if (f == null || f.ggmlType() < 0) throw new IllegalStateException("no registered ggml weight format " + name());
+        this.id = f.ggmlType();
+        this.blockSize = f.blockSize();
+        this.blockBytes = f.blockBytes();
+        this.format = f;
+    }
+
+    /** The weight format that encodes this type. */
+    public WeightFormat format() {
+        return format;
     }
 
     /** ggml_is_quantized: every type but the plain floats. */

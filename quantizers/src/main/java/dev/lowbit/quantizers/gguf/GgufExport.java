@@ -6,7 +6,6 @@ import dev.lowbit.quantizers.Blocks;
 import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.WeightEncoder;
 import dev.lowbit.quantizers.format.WeightFormat;
-import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -99,7 +98,6 @@ public final class GgufExport {
             List<GgufWriter.TensorSpec> specs = new ArrayList<>();
             List<TensorPlan> plan = new ArrayList<>();
             long params = 0, dataBytes = 0;
-            List<String> missing = new ArrayList<>();
             for (int i = 0; i < b.items.size(); i++) {
                 HfModel.Item it = b.items.get(i);
                 GgmlType type = b.types.get(i);
@@ -108,15 +106,10 @@ public final class GgufExport {
                 params += it.numel();
                 dataBytes += bytes;
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
-                if (type != GgmlType.F32 && WeightFormats.named(type.name()) == null && !missing.contains(type.name())) missing.add(type.name());
                 specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting, encoder)));
             }
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
-            if (!dryRun) {
-                if (!missing.isEmpty())
-                    throw new IllegalArgumentException("GGUF " + ft + " needs the " + String.join(", ", missing) + " quantizer(s), which this build of lowbit does not have");
-                GgufWriter.write(out, b.kv, specs, progress == null ? null : progress::accept);
-            }
+            if (!dryRun) GgufWriter.write(out, b.kv, specs, progress == null ? null : progress::accept);
             double secs = (System.nanoTime() - t0) / 1e9;
             return new Result(ft.name(), ft.id, m.arch, plan, fileBytes, params, params == 0 ? 0 : 8.0 * dataBytes / params, List.copyOf(m.warnings), secs);
         }
@@ -138,8 +131,7 @@ public final class GgufExport {
             }
             return;
         }
-        WeightFormat f = WeightFormats.named(type.name());
-        if (f == null) throw new IllegalStateException("no " + type + " quantizer");
+        WeightFormat f = type.format();
         if (encoder != null && ne.length == 2) {
             byte[] all = encoder.encode(it.source(), v, rows, cols, f);
             if (all != null) {

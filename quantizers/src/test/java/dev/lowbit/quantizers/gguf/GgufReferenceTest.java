@@ -1,14 +1,11 @@
 package dev.lowbit.quantizers.gguf;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.gguf.GgufWriter;
-import dev.lowbit.quantizers.format.WeightFormats;
 import dev.lowbit.samples.Samples;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,7 +74,7 @@ class GgufReferenceTest {
         try (InputStream in = Files.newInputStream(dir.resolve("reference/gguf").resolve(r.path("file").asText()))) {
             assertEquals(meta.length, in.readNBytes(refHead, 0, meta.length));
         }
-        if (!java.util.Arrays.equals(refHead, meta)) fail("metadata differs from " + r.path("file").asText() + ": " + ranges(refHead, meta));
+        if (!Arrays.equals(refHead, meta)) fail("metadata differs from " + r.path("file").asText() + ": " + ranges(refHead, meta));
         assertEquals(r.path("bytes").asLong(), GgufWriter.fileSize(plan.kv(), specs), "file size");
     }
 
@@ -87,8 +85,6 @@ class GgufReferenceTest {
         JsonNode r = ref(dir, ft);
         GgufFileType type = GgufFileType.parse(ft);
         GgufExport.Plan plan = GgufExport.plan(dir, type);
-        List<String> missing = plan.tensors().stream().map(GgufExport.TensorPlan::type).distinct().filter(t -> WeightFormats.named(t) == null).toList();
-        assertTrue(missing.isEmpty(), "ggml types without a quantizer: " + missing);
         Path out = tmp.resolve(sample + "-" + ft + ".gguf");
         GgufExport.Result res = GgufExport.run(dir, out, type, false, null);
         assertEquals(r.path("bytes").asLong(), res.fileBytes());
@@ -98,7 +94,6 @@ class GgufReferenceTest {
             byte[] want = Files.readAllBytes(dir.resolve("reference/gguf").resolve(r.path("file").asText()));
             fail(ft + " differs from llama.cpp's file: " + ranges(want, got) + tensorsAt(want, got, plan, res));
         }
-        assertArrayEquals(new byte[0], new byte[0]);
     }
 
     /** The differing byte ranges (at most 12). */
