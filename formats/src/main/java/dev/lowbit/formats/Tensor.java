@@ -61,16 +61,29 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return d + (v & 1);
     }
 
+    private static final ThreadLocal<short[]> HALVES = new ThreadLocal<>();
+
+    /** A per-thread buffer of at least n shorts for the 16-bit float types' raw bits. */
+    private static short[] halves(int n) {
+        short[] a = HALVES.get();
+        if (a == null || a.length < n) HALVES.set(a = new short[Math.max(n, 256)]);
+        return a;
+    }
+
     /** Elements [start, start+dst.length) decoded to float into dst. */
     public void readFloats(long start, float[] dst) {
         long n = dst.length;
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT, start * 4, dst, 0, dst.length);
             case BF16 -> {
-                for (int i = 0; i < n; i++) dst[i] = FloatBits.bf16ToFloat(data.get(SHORT, (start + i) * 2));
+                short[] bits = halves(dst.length);
+                MemorySegment.copy(data, SHORT, start * 2, bits, 0, dst.length); // one bulk copy, then a loop C2 vectorizes
+                for (int i = 0; i < n; i++) dst[i] = FloatBits.bf16ToFloat(bits[i]);
             }
             case F16 -> {
-                for (int i = 0; i < n; i++) dst[i] = FloatBits.f16ToFloat(data.get(SHORT, (start + i) * 2));
+                short[] bits = halves(dst.length);
+                MemorySegment.copy(data, SHORT, start * 2, bits, 0, dst.length);
+                for (int i = 0; i < n; i++) dst[i] = FloatBits.f16ToFloat(bits[i]);
             }
             default -> {
                 for (int i = 0; i < n; i++) dst[i] = (float) getDouble(start + i);
