@@ -14,6 +14,7 @@ import dev.lowbit.samples.Samples;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -129,6 +130,46 @@ class QuantizeCommandTest {
         assertTrue(qc.get("load_in_4bit").asBoolean() && qc.get("bnb_4bit_use_double_quant").asBoolean());
         assertEquals("nf4", qc.get("bnb_4bit_quant_type").asText());
         assertTrue(qc.get("llm_int8_skip_modules").isNull(), "null lets transformers keep lm_head and tied modules in float, as it writes itself");
+    }
+
+    /**
+     * Searched scales with double quantization: the nested_offset bitsandbytes adds back must be the mean of the scales
+     * the codes were made with (the same search without double quant stores them as float32), not of the plain absmax,
+     * and the scales decoded by bitsandbytes' rule must come back close to them. The offset of the plain absmax is ~3%
+     * higher and shifted every decoded scale by that much.
+     */
+    @Test
+    void searchedScalesWithDoubleQuantStoreTheirOwnOffset() throws Exception {
+        Path plain = tmp.resolve("ss"), dq = tmp.resolve("ssdq");
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", plain.toString(), "--scheme", "nf4", "--scale-search").code());
+        assertEquals(0, run("quantize", Samples.tinyLlama().toString(), "-o", dq.toString(), "--scheme", "nf4", "--scale-search", "--double-quant").code());
+        String w = "model.layers.0.mlp.down_proj.weight";
+        try (Checkpoint a = Checkpoint.open(plain); Checkpoint b = Checkpoint.open(dq)) {
+            float[] scales = a.tensor(w + ".absmax").toFloatArray();
+            double mean = 0;
+            for (float v : scales) mean += v;
+            mean /= scales.length;
+            Tensor stateT = b.tensor(w + ".quant_state.bitsandbytes__nf4");
+            byte[] stateBytes = new byte[(int) stateT.numel()];
+            for (int i = 0; i < stateBytes.length; i++) stateBytes[i] = (byte) stateT.getDouble(i);
+            double offset = new ObjectMapper().readTree(new String(stateBytes, StandardCharsets.UTF_8)).get("nested_offset").asDouble();
+            assertEquals(mean, offset, 1e-6 * mean, "nested_offset = mean of the searched scales");
+            float[] nmap = b.tensor(w + ".nested_quant_map").toFloatArray(), nabs = b.tensor(w + ".nested_absmax").toFloatArray();
+            Tensor codes = b.tensor(w + ".absmax");
+            // resolution of the 8-bit map: no scale is further than half the widest gap between map values (times its
+            // nested absmax) from where it was; and rounding to the nearest map value leaves no bias (the plain
+            // absmax's offset was a bias of 3.4% of the mean)
+            float[] sorted = nmap.clone();
+            Arrays.sort(sorted);
+            double halfGap = 0, bias = 0;
+            for (int i = 1; i < sorted.length; i++) halfGap = Math.max(halfGap, (sorted[i] - sorted[i - 1]) / 2.0);
+            for (int i = 0; i < scales.length; i++) {
+                double e = nmap[(int) codes.getDouble(i)] * nabs[i / 256] + (float) offset - scales[i];
+                assertTrue(Math.abs(e) <= halfGap * nabs[i / 256] + 1e-6, "scale " + i + " decoded " + e + " away");
+                bias += e / scales.length;
+            }
+            assertTrue(Math.abs(bias) < 1e-3 * mean, "mean error of the decoded scales " + bias + " (mean scale " + mean + ")");
+        }
     }
 
     @Test

@@ -116,8 +116,34 @@ public final class WeightQuantizer {
             p.add(part(w + ".nested_absmax", DType.F32, new long[] {nested}, q -> Parts.of(((FourBit) q).nested().nestedAbsmax())));
             p.add(constant(w + ".nested_quant_map", DType.F32, new long[] {256}, Parts.of(DynamicMap.signed())));
         }
-        byte[] state = Parts.of(quantState(cb, shape, dq ? DoubleQuant.of(absmaxOnly()).offset() : 0));
-        p.add(constant(w + ".quant_state.bitsandbytes__" + cb.bnbName(), DType.U8, new long[] {state.length}, state));
+        String stateName = w + ".quant_state.bitsandbytes__" + cb.bnbName();
+        if (!dq || plainAbsmax()) {
+            // the scales are plain absmax: their mean, the double quantization's offset, is known before quantizing,
+            // so the header is bitsandbytes' bytes exactly
+            byte[] state = Parts.of(quantState(cb, shape, dq ? TorchSum.mean(absmaxOnly()) : 0));
+            p.add(constant(stateName, DType.U8, new long[] {state.length}, state));
+        } else {
+            // searched or GPTQ scales: the offset is the mean of the scales the codes were made with, known only after
+            // quantizing; the JSON keeps a fixed length (trailing spaces, which json.loads ignores) so that the file's
+            // header can be written first
+            int len = Parts.of(quantState(cb, shape, 0f)).length - "0.0".length() + OFFSET_CHARS;
+            p.add(part(stateName, DType.U8, new long[] {len}, q -> padded(Parts.of(quantState(cb, shape, ((FourBit) q).nested().offset())), len)));
+        }
+    }
+
+    /** Room for any float32 in Python's repr (e.g. -1.2345678901234567e-05). */
+    private static final int OFFSET_CHARS = 24;
+
+    /** Whether the weight's block scales are its plain absmax (no importance, no scale search, no other encoder). */
+    private boolean plainAbsmax() {
+        return weighting.importance(t.name()) == null && !weighting.searches() && encoder == null;
+    }
+
+    private static byte[] padded(byte[] json, int len) {
+        if (json.length > len) throw new IllegalStateException("quant_state of " + json.length + " bytes exceeds the " + len + " reserved");
+        byte[] out = Arrays.copyOf(json, len);
+        Arrays.fill(out, json.length, len, (byte) ' ');
+        return out;
     }
 
     /** The per-block absmax alone (one cheap pass), for the double-quant offset the quant_state header must hold. */
