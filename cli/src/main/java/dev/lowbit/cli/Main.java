@@ -20,9 +20,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /** Entry point: `lowbit <command>`. Bad input exits 2 with one line naming the file and the problem. */
 @Command(name = "lowbit", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Compress, convert and validate large language models.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class, VerifyCommand.class, PerplexityCommand.class, GenerateCommand.class,
-                ValidateCommand.class, ConvertCommand.class, MergeCommand.class, SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class,
-                AutoComplete.GenerateCompletion.class},
         footerHeading = "%nExamples:%n",
         footer = {"  lowbit demo                          the whole pipeline on the embedded sample",
                 "  lowbit inspect MODEL",
@@ -35,6 +32,11 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 "Exit codes: 0 success, 1 a validation gate failed, 2 bad input or usage."})
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
+
+    /** The commands, in the order `lowbit --help` lists them. */
+    static final List<Class<?>> COMMANDS = List.of(InspectCommand.class, QuantizeCommand.class, CalibrateCommand.class, RewriteCommand.class,
+            VerifyCommand.class, PerplexityCommand.class, GenerateCommand.class, ValidateCommand.class, ConvertCommand.class, MergeCommand.class,
+            SweepCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class, AutoComplete.GenerateCompletion.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -68,22 +70,52 @@ public final class Main {
         System.exit(code);
     }
 
-    /** The configured command line (used by run and by the completion script generator). */
+    /** The configured command line with every command (help, completion, suggestions, tests). */
     static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The command line with only the named command when {@code only} is not null. picocli reflects over every option
+     * of every command it is given, about a third of a second at start-up for all of them; a run of one command needs
+     * only that one.
+     */
+    static CommandLine commandLine(String only) {
         System.setProperty("lowbit.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
         CommandLine cl = new CommandLine(new Main());
+        for (Class<?> c : COMMANDS) if (only == null || only.equals(name(c))) cl.addSubcommand(c);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setAbbreviatedOptionsAllowed(false);
-        cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false)
+        CommandLine completion = cl.getSubcommands().get("generate-completion");
+        if (completion != null) completion.getCommandSpec().usageMessage().hidden(false)
                 .description("Print a bash/zsh completion script: source <(lowbit generate-completion)");
         return cl;
+    }
+
+    private static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
+    }
+
+    /**
+     * The command a command line runs, when it names one exactly after lowbit's own options (-t N, -q, --verbose);
+     * null for anything else (help, completion, version, a typo), which needs every command.
+     */
+    static String commandOf(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("-t") || a.equals("--threads")) i++;
+            else if (a.startsWith("--threads=") || a.matches("-t\\d+") || a.equals("-q") || a.equals("--quiet") || a.equals("--verbose")) continue;
+            else if (a.startsWith("-") || a.equals("help") || a.equals("generate-completion")) return null;
+            else return COMMANDS.stream().map(Main::name).filter(a::equals).findFirst().orElse(null);
+        }
+        return null;
     }
 
     /** Runs a command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         quiet = false;
         verbose = false;
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(commandOf(args));
         cl.setOut(out).setErr(err);
         cl.setParameterExceptionHandler((e, a) -> {
             CommandLine c = e.getCommandLine();

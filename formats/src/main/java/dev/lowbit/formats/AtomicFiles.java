@@ -23,12 +23,31 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, Body body) throws IOException {
+        write(target, body, false);
+    }
+
+    /**
+     * As {@link #write(Path, Body)}; in the background (large files: weights), the bytes go to the file from a thread
+     * of their own while body goes on producing them.
+     */
+    public static void write(Path target, Body body, boolean background) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                body.write(out);
+            if (background) {
+                BackgroundOutputStream out = new BackgroundOutputStream(Files.newOutputStream(tmp));
+                try {
+                    body.write(out);
+                } catch (IOException | RuntimeException | Error e) {
+                    out.abandon();
+                    throw e;
+                }
+                out.close();
+            } else {
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                    body.write(out);
+                }
             }
             readableByAll(tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

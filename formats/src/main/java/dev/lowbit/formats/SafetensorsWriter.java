@@ -45,7 +45,7 @@ public final class SafetensorsWriter {
                 if (c.count() != s.byteSize())
                     throw new IOException(target + ": tensor '" + s.name() + "' produced " + c.count() + " bytes, expected " + s.byteSize());
             }
-        });
+        }, true);
     }
 
     /**

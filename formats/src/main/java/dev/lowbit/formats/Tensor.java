@@ -72,21 +72,25 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     /** Elements [start, start+dst.length) decoded to float into dst. */
     public void readFloats(long start, float[] dst) {
-        long n = dst.length;
+        readFloats(start, dst, 0, dst.length);
+    }
+
+    /** Elements [start, start+n) decoded to float into dst[dstOff, dstOff+n). */
+    public void readFloats(long start, float[] dst, int dstOff, int n) {
         switch (dtype) {
-            case F32 -> MemorySegment.copy(data, FLOAT, start * 4, dst, 0, dst.length);
+            case F32 -> MemorySegment.copy(data, FLOAT, start * 4, dst, dstOff, n);
             case BF16 -> {
-                short[] bits = halves(dst.length);
-                MemorySegment.copy(data, SHORT, start * 2, bits, 0, dst.length); // one bulk copy, then a loop C2 vectorizes
-                for (int i = 0; i < n; i++) dst[i] = FloatBits.bf16ToFloat(bits[i]);
+                short[] bits = halves(n);
+                MemorySegment.copy(data, SHORT, start * 2, bits, 0, n); // one bulk copy, then a loop C2 vectorizes
+                for (int i = 0; i < n; i++) dst[dstOff + i] = FloatBits.bf16ToFloat(bits[i]);
             }
             case F16 -> {
-                short[] bits = halves(dst.length);
-                MemorySegment.copy(data, SHORT, start * 2, bits, 0, dst.length);
-                for (int i = 0; i < n; i++) dst[i] = FloatBits.f16ToFloat(bits[i]);
+                short[] bits = halves(n);
+                MemorySegment.copy(data, SHORT, start * 2, bits, 0, n);
+                for (int i = 0; i < n; i++) dst[dstOff + i] = FloatBits.f16ToFloat(bits[i]);
             }
             default -> {
-                for (int i = 0; i < n; i++) dst[i] = (float) getDouble(start + i);
+                for (int i = 0; i < n; i++) dst[dstOff + i] = (float) getDouble(start + i);
             }
         }
     }

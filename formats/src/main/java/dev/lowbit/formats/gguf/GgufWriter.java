@@ -111,7 +111,7 @@ public final class GgufWriter {
                 done += t.bytes();
                 if (progress != null) progress.update(done);
             }
-        });
+        }, true);
     }
 
     private static void value(Le out, GgufValueType type, GgufValueType elem, Object v, String key) {

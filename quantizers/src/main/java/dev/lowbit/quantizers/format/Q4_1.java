@@ -27,12 +27,7 @@ final class Q4_1 implements WeightFormat {
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 20 * b;
-            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-            for (int j = 0; j < 32; j++) {
-                float v = src[x + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
+            float min = GgmlQuants.min(src, x, 32), max = GgmlQuants.max(src, x, 32);
             float d = (max - min) / ((1 << 4) - 1);
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);

@@ -29,11 +29,7 @@ final class Q5_0 implements WeightFormat {
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 22 * b;
-            float amax = 0.0f, max = 0.0f;
-            for (int j = 0; j < 32; j++) {
-                float v = src[x + j];
-                if (amax < Math.abs(v)) { amax = Math.abs(v); max = v; }
-            }
+            float max = GgmlQuants.signedAbsMax(src, x, 32, GgmlQuants.absMax(src, x, 32));
             float d = max / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);

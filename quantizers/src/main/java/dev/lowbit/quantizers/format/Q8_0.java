@@ -2,7 +2,8 @@ package dev.lowbit.quantizers.format;
 
 import static dev.lowbit.quantizers.format.GgmlQuants.f16;
 import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
-import static dev.lowbit.quantizers.format.GgmlQuants.roundf;
+import static dev.lowbit.quantizers.format.GgmlQuants.absMax;
+import static dev.lowbit.quantizers.format.GgmlQuants.roundfInt;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,15 +21,11 @@ final class Q8_0 implements WeightFormat {
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 34 * b;
-            float amax = 0.0f;
-            for (int j = 0; j < 32; j++) {
-                float a = Math.abs(src[x + j]);
-                amax = amax > a ? amax : a;
-            }
+            float amax = absMax(src, x, 32);
             float d = amax / ((1 << 7) - 1);
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);
-            for (int j = 0; j < 32; ++j) dst[y + 2 + j] = (byte) (int) roundf(src[x + j] * id);
+            for (int j = 0; j < 32; ++j) dst[y + 2 + j] = (byte) roundfInt(src[x + j] * id);
         }
     }
 

@@ -117,8 +117,13 @@ public final class GgufExport {
 
     /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */
     private static void writeTensor(HfModel.Item it, GgmlType type, long[] ne, OutputStream out, Weighting weighting, WeightEncoder encoder) throws IOException {
-        float[] v = it.data().get();
         int cols = (int) ne[0];
+        WeightFormat f = type.format();
+        if (it.rows() != null && encoder == null) {
+            streamRows(f, it.rows(), Math.toIntExact(it.numel() / cols), cols, importance(f, weighting, it, cols), out);
+            return;
+        }
+        float[] v = it.data().get();
         int rows = v.length / Math.max(1, cols);
         if (type == GgmlType.F32) {
             ByteBuffer bb = ByteBuffer.allocate(4 * Math.min(v.length, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
@@ -131,7 +136,6 @@ public final class GgufExport {
             }
             return;
         }
-        WeightFormat f = type.format();
         if (encoder != null && ne.length == 2) {
             byte[] all = encoder.encode(it.source(), v, rows, cols, f);
             if (all != null) {
@@ -139,10 +143,41 @@ public final class GgufExport {
                 return;
             }
         }
+        out.write(quantizeRows(f, v, rows, cols, importance(f, weighting, it, cols), true));
+    }
+
+    private static float[] importance(WeightFormat f, Weighting weighting, HfModel.Item it, int cols) {
         float[] imp = f.usesImportance() ? weighting.importance(it.name()) : null;
         if (imp != null && imp.length != cols)
             throw new IllegalArgumentException("tensor '" + it.name() + "': the importance matrix has " + imp.length + " columns, the weight " + cols);
-        out.write(quantizeRows(f, v, rows, cols, imp, true));
+        return imp;
+    }
+
+    /** Output bytes encoded per chunk before it is written. */
+    private static final int CHUNK_BYTES = 8 << 20;
+    /** Rows one task converts and encodes at a time. */
+    private static final int TASK_ROWS = 16;
+    private static final ThreadLocal<float[]> ROW_BUFFER = new ThreadLocal<>();
+
+    /**
+     * As {@link #quantizeRows}, reading the rows from the checkpoint: each task converts its few rows to float and
+     * encodes them, so reading, converting and encoding all run on every core and no float copy of the tensor exists.
+     * Chunks of about {@value #CHUNK_BYTES} bytes are written in order; the bytes are the same.
+     */
+    static void streamRows(WeightFormat f, HfModel.Rows src, int rows, int cols, float[] importance, OutputStream out) throws IOException {
+        int rowBytes = Math.toIntExact(f.rowBytes(cols));
+        int chunkRows = Math.max(1, Math.min(rows, CHUNK_BYTES / rowBytes));
+        byte[] data = new byte[Math.multiplyExact(chunkRows, rowBytes)];
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0), base = r0;
+            Blocks.parallel(n, TASK_ROWS, (lo, hi) -> {
+                float[] buf = ROW_BUFFER.get();
+                if (buf == null || buf.length < TASK_ROWS * cols) ROW_BUFFER.set(buf = new float[TASK_ROWS * cols]);
+                src.read(base + lo, hi - lo, buf);
+                for (int r = lo; r < hi; r++) f.quantize(buf, (r - lo) * cols, cols, data, r * rowBytes, importance, 0);
+            });
+            out.write(data, 0, n * rowBytes);
+        }
     }
 
     /**

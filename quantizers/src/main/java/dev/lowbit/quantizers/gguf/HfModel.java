@@ -25,8 +25,15 @@ import java.util.regex.Pattern;
  * (general.*, hyper-parameters, tokenizer) for a given {@code general.file_type}.
  */
 final class HfModel implements AutoCloseable {
-    /** One GGUF tensor: name, numpy-order shape, and its float32 values on demand. */
-    record Item(String name, long[] shape, String source, Supplier<float[]> data) {
+    /**
+     * One GGUF tensor: name, numpy-order shape, and its float32 values on demand; for 2-D weights whose rewrite only
+     * moves rows (or none), also those rows read straight from the checkpoint (rows, else null).
+     */
+    record Item(String name, long[] shape, String source, Supplier<float[]> data, Rows rows) {
+        Item(String name, long[] shape, String source, Supplier<float[]> data) {
+            this(name, shape, source, data, null);
+        }
+
         long[] ne() {
             long[] ne = new long[shape.length];
             for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
@@ -35,6 +42,22 @@ final class HfModel implements AutoCloseable {
 
         long numel() {
             return Tensor.numel(shape);
+        }
+    }
+
+    /**
+     * The rows of a 2-D checkpoint tensor [rows × cols] in the converter's order: row r of the GGUF tensor is row
+     * order[r] of the stored one (order null: the same row). Lets rows be converted and quantized a few at a time, in
+     * parallel, without the whole tensor as floats.
+     */
+    record Rows(Tensor tensor, int cols, int[] order) {
+        /** Rows [row, row+n) as floats into dst[0, n·cols). */
+        void read(int row, int n, float[] dst) {
+            if (order == null) {
+                tensor.readFloats((long) row * cols, dst, 0, n * cols);
+                return;
+            }
+            for (int i = 0; i < n; i++) tensor.readFloats((long) order[row + i] * cols, dst, i * cols, cols);
         }
     }
 
@@ -238,7 +261,7 @@ final class HfModel implements AutoCloseable {
         if (arch.equals("llama") && (hf.endsWith("q_proj.weight") || hf.endsWith("q_proj.bias") || hf.endsWith("k_proj.weight") || hf.endsWith("k_proj.bias"))) {
             int nHead = heads(), nKv = kvHeads();
             int n = hf.contains("k_proj") && nKv != nHead ? nKv : nHead;
-            return new Item(gguf, shape, hf, () -> permute(read(t), shape, n));
+            return new Item(gguf, shape, hf, () -> permute(read(t), shape, n), shape.length == 2 ? rows(t, permuteOrder((int) shape[0], n)) : null);
         }
         if (arch.equals("gpt2") && shape.length == 2 && (hf.endsWith(".c_attn.weight") || hf.endsWith(".c_proj.weight") || hf.endsWith(".c_fc.weight"))) {
             long[] s = {shape[1], shape[0]};
@@ -246,9 +269,36 @@ final class HfModel implements AutoCloseable {
         }
         if (arch.equals("bloom") && hf.contains("self_attention.query_key_value.")) {
             int nHead = heads(), nEmbed = hidden();
-            return new Item(gguf, shape, hf, () -> bloomQkv(read(t), shape, nHead, nEmbed));
+            return new Item(gguf, shape, hf, () -> bloomQkv(read(t), shape, nHead, nEmbed),
+                    shape.length == 2 ? rows(t, bloomQkvOrder((int) shape[0], nHead, nEmbed)) : null);
         }
-        return new Item(gguf, shape, hf, () -> read(t));
+        return new Item(gguf, shape, hf, () -> read(t), shape.length == 2 ? rows(t, null) : null);
+    }
+
+    private static Rows rows(Tensor t, int[] order) {
+        return new Rows(t, t.dim(1), order);
+    }
+
+    /** permute's row order: GGUF row h·2·half + 2i + j is stored row h·2·half + j·half + i. */
+    static int[] permuteOrder(int rows, int nHead) {
+        if (rows % (2 * nHead) != 0) throw new IllegalArgumentException("cannot permute " + rows + " rows over " + nHead + " heads");
+        int half = rows / nHead / 2;
+        int[] order = new int[rows];
+        for (int h = 0; h < nHead; h++)
+            for (int i = 0; i < half; i++)
+                for (int j = 0; j < 2; j++) order[h * 2 * half + 2 * i + j] = h * 2 * half + j * half + i;
+        return order;
+    }
+
+    /** bloomQkv's row order: GGUF row (j·nHead + h)·hd + r is stored row (3h + j)·hd + r. */
+    static int[] bloomQkvOrder(int rows, int nHead, int nEmbed) {
+        int hd = nEmbed / nHead;
+        if (rows != 3 * nHead * hd) throw new IllegalArgumentException("query_key_value has " + rows + " rows, expected " + 3 * nHead * hd);
+        int[] order = new int[rows];
+        for (int h = 0; h < nHead; h++)
+            for (int j = 0; j < 3; j++)
+                for (int r = 0; r < hd; r++) order[(j * nHead + h) * hd + r] = (h * 3 + j) * hd + r;
+        return order;
     }
 
     static float[] read(Tensor t) {

@@ -1,0 +1,163 @@
+package dev.lowbit.formats;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An output stream whose bytes are written to the target by a thread of their own, in order, in blocks of
+ * {@value #BLOCK} bytes with at most {@value #IN_FLIGHT} blocks queued: the caller goes on encoding while the kernel
+ * copies the previous blocks into the page cache (as slow as the disk once dirty pages pile up). A failed write is
+ * rethrown by the next call; {@link #close()} waits for every byte, {@link #abandon()} drops what is queued.
+ */
+final class BackgroundOutputStream extends OutputStream {
+    static final int BLOCK = 8 << 20, IN_FLIGHT = 4;
+
+    /** A block to write: its first length bytes; a null block ends the writer. */
+    private record Chunk(byte[] block, int length) {}
+
+    private static final Chunk END = new Chunk(null, 0);
+
+    private final OutputStream target;
+    private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(IN_FLIGHT + 1);
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(IN_FLIGHT + 2);
+    private final Thread writer;
+    private int created = 1;
+    private volatile IOException failure;
+    private volatile boolean abandoned;
+    private byte[] block = new byte[BLOCK];
+    private int used;
+    private boolean closed;
+
+    BackgroundOutputStream(OutputStream target) {
+        this.target = target;
+        this.writer = Thread.ofPlatform().name("lowbit-writer").daemon().start(this::drain);
+    }
+
+    private void drain() {
+        try {
+            while (true) {
+                Chunk c = full.take();
+                if (c == END) return;
+                if (!abandoned) target.write(c.block, 0, c.length);
+                free.offer(c.block);
+            }
+        } catch (IOException e) {
+            failure = e;
+            free.offer(new byte[0]); // wakes a producer waiting for a block; it then sees the failure
+        } catch (InterruptedException e) {
+            failure = new InterruptedIOException("write interrupted");
+        }
+    }
+
+    /** The writer's failure, as a new exception each time (a caller may see it twice: write, then close). */
+    private IOException failed() {
+        return new IOException(failure.getMessage(), failure);
+    }
+
+    private void check() throws IOException {
+        if (failure != null) throw failed();
+        if (closed) throw new IOException("stream closed");
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        if (used == BLOCK) hand();
+        block[used++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        check();
+        while (len > 0) {
+            if (used == BLOCK) hand();
+            int n = Math.min(len, BLOCK - used);
+            System.arraycopy(b, off, block, used, n);
+            used += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Queues the current block and takes a free one (a new one while fewer than IN_FLIGHT + 1 exist). */
+    private void hand() throws IOException {
+        check();
+        put(block, used);
+        used = 0;
+        byte[] next = free.poll();
+        if (next == null && created < IN_FLIGHT + 1) {
+            created++;
+            next = new byte[BLOCK];
+        }
+        try {
+            while (next == null || next.length == 0) {
+                if (failure != null) throw failed();
+                next = free.take();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing");
+        }
+        block = next;
+    }
+
+    private void put(byte[] b, int n) throws IOException {
+        Chunk c = b == null ? END : new Chunk(b, n);
+        try {
+            while (!full.offer(c, 50, TimeUnit.MILLISECONDS)) // the writer may have stopped on a failure
+                if (failure != null) throw failed();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing");
+        }
+    }
+
+    /** Nothing: bytes reach the target in order, all of them by {@link #close()}. */
+    @Override
+    public void flush() throws IOException {
+        check();
+    }
+
+    /** Writes what is buffered and waits until the target has every byte, then closes it. */
+    @Override
+    public void close() throws IOException {
+        if (closed) return;
+        try {
+            if (failure == null && used > 0) put(block, used);
+            if (failure == null) put(null, 0);
+            join();
+            closed = true;
+            if (failure != null) throw failed();
+        } finally {
+            target.close();
+        }
+    }
+
+    /** Drops the queued blocks, stops the writer and closes the target (the file is about to be deleted). */
+    void abandon() {
+        abandoned = true;
+        closed = true;
+        writer.interrupt();
+        join();
+        try {
+            target.close();
+        } catch (IOException ignored) {
+            // the partial file is deleted next
+        }
+    }
+
+    private void join() {
+        boolean interrupted = false;
+        while (writer.isAlive()) {
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                interrupted = true; // the target must not be written once the caller goes on
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+}
