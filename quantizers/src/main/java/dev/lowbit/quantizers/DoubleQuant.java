@@ -15,22 +15,35 @@ public record DoubleQuant(byte[] codes, float[] nestedAbsmax, float offset) {
         int blocks = (absmax.length + NESTED_BLOCK - 1) / NESTED_BLOCK;
         byte[] codes = new byte[absmax.length];
         float[] nested = new float[blocks];
-        for (int b = 0; b < blocks; b++) {
-            int lo = b * NESTED_BLOCK, hi = Math.min(absmax.length, lo + NESTED_BLOCK);
-            float m = 0;
-            for (int i = lo; i < hi; i++) m = Math.max(m, Math.abs(absmax[i] - offset));
-            nested[b] = m;
-            float inv = 1f / m; // kQuantizeBlockwise: x · (1/absmax); 0 · ∞ = NaN codes as dQuantize decides
-            for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.quantize(map, (absmax[i] - offset) * inv);
-        }
+        Blocks.parallel(blocks, 256, (b0, b1) -> { // nested blocks are independent; dQuantize's search is the cost
+            for (int b = b0; b < b1; b++) group(absmax, b, offset, map, codes, nested);
+        });
         return new DoubleQuant(codes, nested, offset);
+    }
+
+    /**
+     * Nested block g: absmax[256g, 256g+256) less the offset, quantized to codes[...] with its max |·| in nested[g].
+     * map is {@link DynamicMap#signed()}.
+     */
+    static void group(float[] absmax, int g, float offset, float[] map, byte[] codes, float[] nested) {
+        int lo = g * NESTED_BLOCK, hi = Math.min(absmax.length, lo + NESTED_BLOCK);
+        float m = 0;
+        for (int i = lo; i < hi; i++) m = Math.max(m, Math.abs(absmax[i] - offset));
+        nested[g] = m;
+        float inv = 1f / m; // kQuantizeBlockwise: x · (1/absmax); 0 · ∞ = NaN codes as dQuantize decides
+        for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.quantize(map, (absmax[i] - offset) * inv);
+    }
+
+    /** The scale block i dequantizes with: map[q[i]] · nestedAbsmax[i/256] + offset, as {@link #absmax()}. */
+    static float scale(float[] map, byte[] codes, float[] nested, float offset, int i) {
+        return map[codes[i] & 0xff] * nested[i / NESTED_BLOCK] + offset;
     }
 
     /** absmax[i] = map[q[i]] · nestedAbsmax[i/256] + offset */
     public float[] absmax() {
         float[] map = DynamicMap.signed();
         float[] out = new float[codes.length];
-        for (int i = 0; i < out.length; i++) out[i] = map[codes[i] & 0xff] * nestedAbsmax[i / NESTED_BLOCK] + offset;
+        for (int i = 0; i < out.length; i++) out[i] = scale(map, codes, nestedAbsmax, offset, i);
         return out;
     }
 }

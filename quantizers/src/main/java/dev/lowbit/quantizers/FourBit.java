@@ -2,6 +2,7 @@ package dev.lowbit.quantizers;
 
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.quantizers.format.ScaleSearch;
+import java.util.Arrays;
 
 /**
  * NF4/FP4 blockwise quantization exactly as bitsandbytes: blocks over the flattened tensor (last one may be partial),
@@ -22,7 +23,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
      * that field all the same.
      */
     public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search) {
+        return quantize(src, cb, block, doubleQuant, name, importance, search, Float.NaN);
+    }
+
+    /**
+     * As above; offset, when not NaN, is the double quantization's offset (the mean of the plain absmax, which the
+     * caller already computed for the file's header): then plain double quantization runs in one pass, see
+     * {@link #doubleQuantOnePass}.
+     */
+    public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search,
+            float offset) {
         Blocks.checkBlock(block);
+        if (doubleQuant && importance == null && !search && !Float.isNaN(offset)) return doubleQuantOnePass(src, cb, block, name, offset);
         long[] shape = src.shape();
         int cols = Math.toIntExact(shape[shape.length - 1]);
         if (importance != null && importance.length != cols)
@@ -40,6 +52,7 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             float[][] xs = {new float[block], new float[block]};
             int[][] cs = {new int[block], new int[block]};
             float[] back = new float[block];
+            Span span = new Span(src, block, n);
             QuantError.Acc local = new QuantError.Acc();
             float[] pv = null;
             int[] pc = null;
@@ -48,19 +61,16 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 int len = (int) Math.min(block, n - start);
                 float[] v = len == block ? xs[b & 1] : new float[len];
                 int[] codes = cs[b & 1];
-                src.read(start, v);
+                span.read(b, hi, v);
                 float m = Blocks.absmax(v, name, start);
                 absmax[b] = m;
-                float inv = 1f / m;
-                if (m == 0) java.util.Arrays.fill(codes, 0, len, 0);
-                else if (searched) absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
-                else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
-                else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
-                if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], zero, packed, doubleQuant ? null : back, local);
+                if (searched && m != 0) absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
+                else codes(cb, v, len, m, codes);
+                if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant ? null : back, local);
                 pv = v;
                 pc = codes;
             }
-            if (pv != null) finish(cb, hi - 1, block, pv, pc, absmax[hi - 1], zero, packed, doubleQuant ? null : back, local);
+            if (pv != null) finish(cb, hi - 1, block, pv, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant ? null : back, local);
             err.merge(local);
         });
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
@@ -70,18 +80,111 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
 
     /**
      * Packs block b's codes two per byte (first element in the high nibble) and, given a buffer for the dequantized
-     * values, adds the block's error; without double quantization it is measured here against the block's own scale,
-     * with it in {@link #errorAgainst}.
+     * values, adds the block's error against scale: its absmax m, or its double-quantized scale (with double
+     * quantization of other scales, the error is measured in {@link #errorAgainst}).
      */
-    private static void finish(Codebook4 cb, int b, int block, float[] v, int[] codes, float m, int zero, byte[] packed, float[] back, QuantError.Acc err) {
+    private static void finish(Codebook4 cb, int b, int block, float[] v, int[] codes, float m, float scale, int zero, byte[] packed, float[] back,
+            QuantError.Acc err) {
         int len = v.length, base = (int) ((long) b * block >>> 1);
         for (int i = 0; i < len; i += 2) {
             int second = i + 1 < len ? codes[i + 1] : m == 0 ? 0 : zero; // an odd tail pads with the code of 0 · (1/absmax)
             packed[base + i / 2] = (byte) (codes[i] << 4 | second);
         }
         if (back == null) return;
-        for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * m;
+        for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
         err.add(v, 0, back, 0, len);
+    }
+
+    /**
+     * Reads blocks from the source a span of up to {@value #SPAN} values at a time: one conversion call per span
+     * instead of one per 64-value block, whose fixed cost was most of the reading.
+     */
+    private static final class Span {
+        static final int SPAN = 1 << 14;
+        private final FloatSource src;
+        private final int block;
+        private final long n;
+        private final float[] buf;
+        private long first = -1, end = -1; // elements [first, end) are in buf
+
+        Span(FloatSource src, int block, long n) {
+            this.src = src;
+            this.block = block;
+            this.n = n;
+            this.buf = new float[Math.max(block, SPAN / block * block)];
+        }
+
+        /** Block b's values into v (v.length of them), reading ahead no further than block hi. */
+        void read(int b, int hi, float[] v) {
+            long start = (long) b * block;
+            if (start < first || start + v.length > end) {
+                first = start;
+                end = Math.min(Math.min(n, (long) hi * block), start + buf.length);
+                if (end - first == buf.length) src.read(first, buf);
+                else {
+                    float[] part = new float[(int) (end - first)];
+                    src.read(first, part);
+                    System.arraycopy(part, 0, buf, 0, part.length);
+                }
+            }
+            System.arraycopy(buf, (int) (start - first), v, 0, v.length);
+        }
+    }
+
+    /** Codes of v[0, len) for scale m (absmax): the codebook's decision on v · (1/m) clamped to [-1, 1]; zeros for m = 0. */
+    private static void codes(Codebook4 cb, float[] v, int len, float m, int[] codes) {
+        float inv = 1f / m;
+        if (m == 0) Arrays.fill(codes, 0, len, 0);
+        else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
+        else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+    }
+
+    /**
+     * Plain scales with double quantization, in one pass over the source: the double-quantized scale of a block
+     * depends only on the offset (given) and on the 255 other absmax of its nested block, so each task takes whole
+     * nested blocks (256 blocks): reads their values once, takes their absmax, double-quantizes them, then codes,
+     * packs and measures each block against the scale it will dequantize with. The bytes are those of the two-pass
+     * path (codes from the plain absmax, as bitsandbytes).
+     */
+    private static FourBit doubleQuantOnePass(FloatSource src, Codebook4 cb, int block, String name, float offset) {
+        long n = src.numel();
+        int blocks = Math.toIntExact((n + block - 1) / block), groups = (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK;
+        byte[] packed = new byte[Math.toIntExact((n + 1) / 2)], dqCodes = new byte[blocks];
+        float[] absmax = new float[blocks], nested = new float[groups], map = DynamicMap.signed();
+        QuantError.Acc err = new QuantError.Acc();
+        int zero = cb.code(0f), groupValues = DoubleQuant.NESTED_BLOCK * block;
+        Blocks.parallel(groups, 16, (g0, g1) -> {
+            float[] values = new float[groupValues], back = new float[block];
+            float[][] xs = {new float[block], new float[block]};
+            int[][] cs = {new int[block], new int[block]};
+            QuantError.Acc local = new QuantError.Acc();
+            for (int g = g0; g < g1; g++) {
+                int b0 = g * DoubleQuant.NESTED_BLOCK, b1 = Math.min(blocks, b0 + DoubleQuant.NESTED_BLOCK);
+                long first = (long) b0 * block;
+                int count = (int) (Math.min(n, (long) b1 * block) - first);
+                float[] gv = count == groupValues ? values : new float[count];
+                src.read(first, gv);
+                for (int b = b0; b < b1; b++) {
+                    int off = (b - b0) * block;
+                    absmax[b] = Blocks.absmax(gv, off, Math.min(block, count - off), name, first + off);
+                }
+                DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
+                float[] pv = null;
+                int[] pc = null;
+                for (int b = b0; b < b1; b++) { // packed one block later, as in quantize
+                    int off = (b - b0) * block, len = Math.min(block, count - off);
+                    float[] v = len == block ? xs[b & 1] : new float[len];
+                    System.arraycopy(gv, off, v, 0, len);
+                    codes(cb, v, len, absmax[b], cs[b & 1]);
+                    if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b - 1), zero, packed, back, local);
+                    pv = v;
+                    pc = cs[b & 1];
+                }
+                finish(cb, b1 - 1, block, pv, pc, absmax[b1 - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b1 - 1), zero, packed, back, local);
+            }
+            err.merge(local);
+        });
+        return new FourBit(cb, block, src.shape(), packed, absmax, new DoubleQuant(dqCodes, nested, offset), err.result());
     }
 
     /** The importance of elements [start, start+len) of the flattened weight (column = index mod cols), or null. */
@@ -100,11 +203,12 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         Blocks.parallel(a.length, 1 << 12, (lo, hi) -> {
             QuantError.Acc local = new QuantError.Acc();
             float[] x = new float[block], back = new float[block];
+            Span span = new Span(src, block, n);
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * block;
                 int len = (int) Math.min(block, n - start);
                 float[] v = len == block ? x : new float[len];
-                src.read(start, v);
+                span.read(b, hi, v);
                 float m = a[b];
                 for (int i = 0; i < len; i++) {
                     int pair = packed[(int) ((start + i) >>> 1)] & 0xff;

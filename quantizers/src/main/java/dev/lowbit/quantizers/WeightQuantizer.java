@@ -31,6 +31,8 @@ public final class WeightQuantizer {
     private Object result;
     private int pending;
     private long outBytes;
+    /** The double quantization's offset of plain scales, once the header needed it (NaN before). */
+    private float plainOffset = Float.NaN;
 
     WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
         this(r, t, src, report, Weighting.NONE, null);
@@ -59,7 +61,7 @@ public final class WeightQuantizer {
                 result = BlockQuantizer.quantize(src, f, t.name(), f.usesImportance() ? imp : null);
             } else result = switch (r.scheme()) {
                 case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name(),
-                        imp, weighting.searches());
+                        imp, weighting.searches(), plainOffset);
                 case INT8 -> Int8Row.quantize(src, t.name());
                 default -> throw new IllegalStateException(r.scheme() + " has no hf-bnb layout");
             };
@@ -120,7 +122,8 @@ public final class WeightQuantizer {
         if (!dq || plainAbsmax()) {
             // the scales are plain absmax: their mean, the double quantization's offset, is known before quantizing,
             // so the header is bitsandbytes' bytes exactly
-            byte[] state = Parts.of(quantState(cb, shape, dq ? TorchSum.mean(absmaxOnly()) : 0));
+            if (dq) plainOffset = TorchSum.mean(absmaxOnly());
+            byte[] state = Parts.of(quantState(cb, shape, dq ? plainOffset : 0));
             p.add(constant(stateName, DType.U8, new long[] {state.length}, state));
         } else {
             // searched or GPTQ scales: the offset is the mean of the scales the codes were made with, known only after

@@ -1,0 +1,43 @@
+package dev.lowbit.quantizers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Plain NF4/FP4 double quantization in one pass (offset given) against the two-pass path (scales, then their double
+ * quantization, then the error in a second read of the source): the same bytes, and the same error up to the order of
+ * additions. Sizes cover a partial last block and a partial last nested block, and several tasks.
+ */
+class DoubleQuantOnePassTest {
+    @Test
+    void onePassEqualsTwoPasses() {
+        Random r = new Random(5);
+        for (Codebook4 cb : new Codebook4[] {Codebook4.NF4, Codebook4.FP4}) {
+            for (int n : new int[] {64, 64 * 256, 64 * 256 * 40 + 64 * 3 + 17, 128 * 300 + 5}) {
+                for (int block : new int[] {64, 128}) {
+                    float[] v = new float[n];
+                    for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 0.02 * (1 + (i / 4096) % 7)) * (i % 97 == 0 ? 0 : 1);
+                    ArraySource src = new ArraySource(v);
+                    FourBit two = FourBit.quantize(src, cb, block, true, "w", null, false);
+                    float[] plain = new float[(n + block - 1) / block];
+                    for (int b = 0; b < plain.length; b++)
+                        for (int i = b * block; i < Math.min(n, (b + 1) * block); i++) plain[b] = Math.max(plain[b], Math.abs(v[i]));
+                    FourBit one = FourBit.quantize(src, cb, block, true, "w", null, false, TorchSum.mean(plain));
+                    String what = cb + " n " + n + " block " + block;
+                    assertArrayEquals(two.packed(), one.packed(), what);
+                    assertArrayEquals(two.absmax(), one.absmax(), what);
+                    assertArrayEquals(two.nested().codes(), one.nested().codes(), what);
+                    assertArrayEquals(two.nested().nestedAbsmax(), one.nested().nestedAbsmax(), what);
+                    assertEquals(two.nested().offset(), one.nested().offset(), what);
+                    assertEquals(two.error().count(), one.error().count(), what);
+                    assertEquals(two.error().maxAbs(), one.error().maxAbs(), what);
+                    assertEquals(two.error().rmse(), one.error().rmse(), 1e-12 * two.error().rmse(), what);
+                    assertEquals(two.error().snrDb(), one.error().snrDb(), 1e-9, what);
+                }
+            }
+        }
+    }
+}
