@@ -308,6 +308,11 @@ final class GgmlQuants {
             theMin[0] = -min;
             return scale;
         }
+        if (Qkx2Trials.fits(n)) {
+            float[] r = Qkx2Trials.search(n, nmax, x, xo, weights, L, lo, rmin, rdelta, nstep, useMad, sumW, sumX, min, max, bestError, scale);
+            theMin[0] = -r[1];
+            return r[0];
+        }
         for (int is = 0; is <= nstep; ++is) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
             float sumL = 0, sumL2 = 0, sumXl = 0;
