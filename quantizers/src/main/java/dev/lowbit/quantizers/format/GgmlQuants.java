@@ -484,13 +484,16 @@ final class GgmlQuants {
             } else {
                 for (int j = 0; j < blockSize; ++j) weight[j] = x[xb + j] * x[xb + j];
             }
-            float amax = 0, max = 0;
-            for (int j = 0; j < blockSize; ++j) {
-                float ax = Math.abs(x[xb + j]);
-                if (ax > amax) { amax = ax; max = x[xb + j]; }
-            }
+            float amax = absMax(x, xb, blockSize), max = signedAbsMax(x, xb, blockSize, amax);
             if (amax < GROUP_MAX_EPS) {
                 scales[ib] = 0;
+                continue;
+            }
+            if (Iq4Trials.fits(blockSize)) {
+                float d = Iq4Trials.search(blockSize, x, xb, weight, L, lb, max, ntry);
+                scales[ib] = d;
+                float absD = Math.abs(d);
+                if (absD > amaxScale) { amaxScale = absD; maxScale = d; }
                 continue;
             }
             float d = ntry > 0 ? -max / values[0] : max / values[0];
@@ -540,7 +543,8 @@ final class GgmlQuants {
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 int lb = ib * blockSize, xb = xo + ib * blockSize;
-                for (int j = 0; j < blockSize; ++j) L[lb + j] = bestIndexInt8(16, values, idl * x[xb + j]);
+                if (Iq4Trials.fits(blockSize)) Iq4Trials.indices(blockSize, x, xb, idl, L, lb);
+                else for (int j = 0; j < blockSize; ++j) L[lb + j] = bestIndexInt8(16, values, idl * x[xb + j]);
                 l += 32;
                 int lLow = l & 0xf, lHigh = l >> 4;
                 if (ib % 2 == 0) dst[scalesL + ib / 2] = (byte) lLow;
@@ -553,7 +557,8 @@ final class GgmlQuants {
             putF16(dst, dh, scales[0]);
             if (ntry > 0) {
                 float id = scales[0] != 0 ? 1 / scales[0] : 0;
-                for (int j = 0; j < superBlockSize; ++j) L[j] = bestIndexInt8(16, values, id * x[xo + j]);
+                if (Iq4Trials.fits(superBlockSize)) Iq4Trials.indices(superBlockSize, x, xo, id, L, 0);
+                else for (int j = 0; j < superBlockSize; ++j) L[j] = bestIndexInt8(16, values, id * x[xo + j]);
             }
         }
 
