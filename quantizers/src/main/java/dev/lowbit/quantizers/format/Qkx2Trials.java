@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One trial scale of make_qkx2_quants with the Vector API, for blocks whose length is a multiple of the vector
+ * The trial-scale search of make_qkx2_quants with the Vector API, for blocks whose length is a multiple of the vector
  * length. The quants and every per-element product are computed in lanes with the reference's operations in its
  * order (so the same floats), and only the sums, whose order decides their rounding, are added one by one as the
  * reference does. The scalar loops in {@link GgmlQuants#makeQkx2Quants} are the twin (and serve other lengths).

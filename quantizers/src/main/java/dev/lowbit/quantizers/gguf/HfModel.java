@@ -261,7 +261,8 @@ final class HfModel implements AutoCloseable {
         if (arch.equals("llama") && (hf.endsWith("q_proj.weight") || hf.endsWith("q_proj.bias") || hf.endsWith("k_proj.weight") || hf.endsWith("k_proj.bias"))) {
             int nHead = heads(), nKv = kvHeads();
             int n = hf.contains("k_proj") && nKv != nHead ? nKv : nHead;
-            return new Item(gguf, shape, hf, () -> permute(read(t), shape, n), shape.length == 2 ? rows(t, permuteOrder((int) shape[0], n)) : null);
+            return new Item(gguf, shape, hf, () -> reorderRows(read(t), permuteOrder((int) shape[0], n)),
+                    shape.length == 2 ? rows(t, permuteOrder((int) shape[0], n)) : null);
         }
         if (arch.equals("gpt2") && shape.length == 2 && (hf.endsWith(".c_attn.weight") || hf.endsWith(".c_proj.weight") || hf.endsWith(".c_fc.weight"))) {
             long[] s = {shape[1], shape[0]};
@@ -269,7 +270,7 @@ final class HfModel implements AutoCloseable {
         }
         if (arch.equals("bloom") && hf.contains("self_attention.query_key_value.")) {
             int nHead = heads(), nEmbed = hidden();
-            return new Item(gguf, shape, hf, () -> bloomQkv(read(t), shape, nHead, nEmbed),
+            return new Item(gguf, shape, hf, () -> reorderRows(read(t), bloomQkvOrder((int) shape[0], nHead, nEmbed)),
                     shape.length == 2 ? rows(t, bloomQkvOrder((int) shape[0], nHead, nEmbed)) : null);
         }
         return new Item(gguf, shape, hf, () -> read(t), shape.length == 2 ? rows(t, null) : null);
@@ -279,7 +280,10 @@ final class HfModel implements AutoCloseable {
         return new Rows(t, t.dim(1), order);
     }
 
-    /** permute's row order: GGUF row h·2·half + 2i + j is stored row h·2·half + j·half + i. */
+    /**
+     * LlamaModel.permute (reshape(n_head, 2, rows/n_head/2, cols).swapaxes(1, 2)) as a row order: GGUF row
+     * h·2·half + 2i + j is stored row h·2·half + j·half + i.
+     */
     static int[] permuteOrder(int rows, int nHead) {
         if (rows % (2 * nHead) != 0) throw new IllegalArgumentException("cannot permute " + rows + " rows over " + nHead + " heads");
         int half = rows / nHead / 2;
@@ -290,7 +294,10 @@ final class HfModel implements AutoCloseable {
         return order;
     }
 
-    /** bloomQkv's row order: GGUF row (j·nHead + h)·hd + r is stored row (3h + j)·hd + r. */
+    /**
+     * BloomModel.modify_tensors (rows viewed as (n_head, 3, head_dim), regrouped to Q, K, V) as a row order: GGUF row
+     * (j·nHead + h)·hd + r is stored row (3h + j)·hd + r.
+     */
     static int[] bloomQkvOrder(int rows, int nHead, int nEmbed) {
         int hd = nEmbed / nHead;
         if (rows != 3 * nHead * hd) throw new IllegalArgumentException("query_key_value has " + rows + " rows, expected " + 3 * nHead * hd);
@@ -308,17 +315,11 @@ final class HfModel implements AutoCloseable {
         return a;
     }
 
-    /** LlamaModel.permute: reshape(n_head, 2, rows/n_head/2, cols).swapaxes(1, 2). */
-    static float[] permute(float[] w, long[] shape, int nHead) {
-        int rows = (int) shape[0];
-        int cols = shape.length > 1 ? (int) (w.length / rows) : 1;
-        if (rows % (2 * nHead) != 0) throw new IllegalArgumentException("cannot permute " + rows + " rows over " + nHead + " heads");
-        int half = rows / nHead / 2;
+    /** Row r of the result is row order[r] of w (rows of w.length / order.length values). */
+    static float[] reorderRows(float[] w, int[] order) {
+        int cols = w.length / order.length;
         float[] out = new float[w.length];
-        for (int h = 0; h < nHead; h++)
-            for (int i = 0; i < half; i++)
-                for (int j = 0; j < 2; j++)
-                    System.arraycopy(w, (h * 2 * half + j * half + i) * cols, out, (h * 2 * half + 2 * i + j) * cols, cols);
+        for (int r = 0; r < order.length; r++) System.arraycopy(w, order[r] * cols, out, r * cols, cols);
         return out;
     }
 
@@ -326,18 +327,6 @@ final class HfModel implements AutoCloseable {
         float[] out = new float[w.length];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-        return out;
-    }
-
-    /** BloomModel.modify_tensors: rows viewed as (n_head, 3, head_dim), regrouped to Q, K, V. */
-    static float[] bloomQkv(float[] w, long[] shape, int nHead, int nEmbed) {
-        int cols = shape.length > 1 ? (int) shape[1] : 1;
-        int hd = nEmbed / nHead;
-        if (shape[0] != 3L * nHead * hd) throw new IllegalArgumentException("query_key_value has " + shape[0] + " rows, expected " + 3 * nHead * hd);
-        float[] out = new float[w.length];
-        for (int h = 0; h < nHead; h++)
-            for (int j = 0; j < 3; j++)
-                System.arraycopy(w, (h * 3 * hd + j * hd) * cols, out, (j * nHead * hd + h * hd) * cols, hd * cols);
         return out;
     }
 
