@@ -392,6 +392,8 @@ final class GgmlQuants {
         final float[] mins = new float[8];
         final float[] theMin = new float[1];
         final int[] laux = new int[32];
+        final float[] allWeights = new float[256];
+        final Qkx2Lanes.Scratch lanes = new Qkx2Lanes.Scratch();
     }
 
     /**
@@ -404,14 +406,22 @@ final class GgmlQuants {
             K4Scratch s) {
         float[] weights = s.weights, scales = s.scales, mins = s.mins;
         float maxScale = 0, maxMin = 0;
+        boolean lanes = Qkx2Lanes.USABLE && nstep >= 1; // the eight groups' searches side by side
         for (int j = 0; j < 8; ++j) {
             int g = xo + 32 * j;
             float sumX2 = 0;
             for (int l = 0; l < 32; ++l) sumX2 += x[g + l] * x[g + l];
             float avX = (float) Math.sqrt(sumX2 / 32);
+            if (lanes) {
+                for (int l = 0; l < 32; ++l) s.allWeights[32 * j + l] = avX + Math.abs(x[g + l]);
+                continue;
+            }
             for (int l = 0; l < 32; ++l) weights[l] = avX + Math.abs(x[g + l]);
             scales[j] = makeQkx2Quants(32, nmax, x, g, weights, L, 32 * j, s.theMin, s.laux, rmin, rdelta, nstep, false);
             mins[j] = s.theMin[0];
+        }
+        if (lanes) Qkx2Lanes.run(nmax, x, xo, s.allWeights, L, scales, mins, rmin, rdelta, nstep, s.lanes);
+        for (int j = 0; j < 8; ++j) {
             float scale = scales[j];
             if (scale > maxScale) maxScale = scale;
             float min = mins[j];
