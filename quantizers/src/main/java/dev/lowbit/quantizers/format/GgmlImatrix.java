@@ -159,6 +159,8 @@ final class GgmlImatrix {
     static final class K4 {
         final float[] weights = new float[32], sw = new float[8], mins = new float[8], scales = new float[8], theMin = new float[1];
         final int[] laux = new int[32], ls = new int[8], lm = new int[8];
+        final float[] allWeights = new float[256];
+        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? new Qkx2Lanes.Scratch() : null;
     }
 
     /**
@@ -171,13 +173,19 @@ final class GgmlImatrix {
         float sigma2 = 2 * sumX2 / 256;
         for (int j = 0; j < 8; ++j) {
             int g = xo + 32 * j;
-            for (int l = 0; l < 32; ++l) s.weights[l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + x[g + l] * x[g + l]);
+            float[] w = s.lanes != null ? s.allWeights : s.weights;
+            int wo = s.lanes != null ? 32 * j : 0;
+            for (int l = 0; l < 32; ++l) w[wo + l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + x[g + l] * x[g + l]);
             float sumw = 0;
-            for (int l = 0; l < 32; ++l) sumw += s.weights[l];
+            for (int l = 0; l < 32; ++l) sumw += w[wo + l];
             s.sw[j] = sumw;
+            if (s.lanes != null) continue;
             s.scales[j] = makeQkx3Quants(32, nmax, x, g, s.weights, L, 32 * j, s.theMin, s.laux, -0.9f, 0.05f, 36);
             s.mins[j] = s.theMin[0];
         }
+        // make_qkx3_quants is make_qkx2_quants with squared errors (its early return on max <= min is max == min,
+        // as max >= min): the eight groups' searches side by side
+        if (s.lanes != null) Qkx2Lanes.run(nmax, x, xo, s.allWeights, L, s.scales, s.mins, -0.9f, 0.05f, 36, s.lanes);
         float dBlock = makeQpQuants(8, 63, s.scales, s.ls, s.sw);
         float mBlock = makeQpQuants(8, 63, s.mins, s.lm, s.sw);
         int sc = y + 4;
