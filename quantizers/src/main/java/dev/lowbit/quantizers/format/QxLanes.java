@@ -25,7 +25,6 @@ final class QxLanes {
         final float[] x = new float[GROUPS * MAX_N];
         final int[] trial = new int[GROUPS * MAX_N], best = new int[GROUPS * MAX_N];
         final float[] max = new float[GROUPS], scale = new float[GROUPS], best2 = new float[GROUPS];
-        final float[] iscale = new float[GROUPS], sumlx = new float[GROUPS], suml2 = new float[GROUPS];
         final boolean[] zero = new boolean[GROUPS], better = new boolean[GROUPS];
     }
 
@@ -47,28 +46,44 @@ final class QxLanes {
 
     /** The signed value of largest magnitude (the first of equals), the quants of iscale = −nmax/max and their scale. */
     private static void firstPass(int n, int nmax, Scratch s) {
+        float[] xt = s.x;
         FloatVector amax = FloatVector.zero(F), max = amax;
         for (int i = 0; i < n; i++) {
-            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), ax = xi.abs();
+            FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), ax = xi.abs();
             VectorMask<Float> larger = ax.compare(VectorOperators.GT, amax);
             amax = amax.blend(ax, larger);
             max = max.blend(xi, larger);
         }
         amax.compare(VectorOperators.LT, GgmlQuants.GROUP_MAX_EPS).intoArray(s.zero, 0); // the reference returns 0, quants 0
-        max.intoArray(s.max, 0);
-        FloatVector.broadcast(F, -nmax).div(max).intoArray(s.iscale, 0);
-        quants(n, nmax, s.best, s);
-        FloatVector sumlx = FloatVector.fromArray(F, s.sumlx, 0), suml2 = FloatVector.fromArray(F, s.suml2, 0);
+        FloatVector iscale = FloatVector.broadcast(F, -nmax).div(max);
+        FloatVector sumlx = FloatVector.zero(F), suml2 = sumlx;
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), w = xi.mul(xi);
+            IntVector l = quant(iscale.mul(xi), nmax);
+            l.add(nmax).intoArray(s.best, i * GROUPS);
+            FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+            sumlx = sumlx.add(w.mul(xi).mul(lf));
+            suml2 = suml2.add(w.mul(lf).mul(lf));
+        }
         FloatVector scale = sumlx.div(suml2).blend(0f, suml2.compare(VectorOperators.EQ, 0f));
+        max.intoArray(s.max, 0);
         scale.intoArray(s.scale, 0);
         scale.mul(sumlx).intoArray(s.best2, 0);
     }
 
     /** The trial iscale = −numerator/max; lanes where sumlx² > best·suml2 (and suml2 > 0) take it. */
     private static void trial(int n, int nmax, float numerator, Scratch s) {
-        FloatVector.broadcast(F, -numerator).div(FloatVector.fromArray(F, s.max, 0)).intoArray(s.iscale, 0);
-        quants(n, nmax, s.trial, s);
-        FloatVector sumlx = FloatVector.fromArray(F, s.sumlx, 0), suml2 = FloatVector.fromArray(F, s.suml2, 0);
+        float[] xt = s.x;
+        FloatVector iscale = FloatVector.broadcast(F, -numerator).div(FloatVector.fromArray(F, s.max, 0));
+        FloatVector sumlx = FloatVector.zero(F), suml2 = sumlx;
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), w = xi.mul(xi);
+            IntVector l = quant(iscale.mul(xi), nmax);
+            l.add(nmax).intoArray(s.trial, i * GROUPS);
+            FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+            sumlx = sumlx.add(w.mul(xi).mul(lf));
+            suml2 = suml2.add(w.mul(lf).mul(lf));
+        }
         FloatVector best = FloatVector.fromArray(F, s.best2, 0);
         VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f).and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2)));
         if (!better.anyTrue()) return;
@@ -77,24 +92,6 @@ final class QxLanes {
         FloatVector scale = sumlx.div(suml2);
         FloatVector.fromArray(F, s.scale, 0).blend(scale, better).intoArray(s.scale, 0);
         best.blend(scale.mul(sumlx), better).intoArray(s.best2, 0);
-    }
-
-    /**
-     * The quants of each lane's s.iscale (stored + nmax) into `into`, and their x²-weighted sums Σ w·x·l and Σ w·l·l,
-     * in element order, into s.sumlx and s.suml2.
-     */
-    private static void quants(int n, int nmax, int[] into, Scratch s) {
-        FloatVector iscale = FloatVector.fromArray(F, s.iscale, 0), sumlx = FloatVector.zero(F), suml2 = sumlx;
-        for (int i = 0; i < n; i++) {
-            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), w = xi.mul(xi);
-            IntVector l = quant(iscale.mul(xi), nmax);
-            l.add(nmax).intoArray(into, i * GROUPS);
-            FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
-            sumlx = sumlx.add(w.mul(xi).mul(lf));
-            suml2 = suml2.add(w.mul(lf).mul(lf));
-        }
-        sumlx.intoArray(s.sumlx, 0);
-        suml2.intoArray(s.suml2, 0);
     }
 
     private static void take(int n, Scratch s) {
