@@ -31,19 +31,13 @@ final class Q6_K implements WeightFormat {
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
-        QxLanes.Scratch lanes = QxLanes.USABLE ? new QxLanes.Scratch() : null;
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 210 * b;
             float maxScale = 0, maxAbsScale = 0;
-            if (importance == null && lanes != null) { // the 16 groups' searches, eight side by side
-                QxLanes.run(16, 32, src, x, L, 0, scales, 0, lanes);
-                QxLanes.run(16, 32, src, x + 128, L, 128, scales, 8, lanes);
-            } else
-                for (int ib = 0; ib < 16; ++ib)
-                    scales[ib] = importance == null ? makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1)
-                            : GgmlImatrix.makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, importance, impOff + 256 * b + 16 * ib);
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = scales[ib];
+                float scale = importance == null ? makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1)
+                        : GgmlImatrix.makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, importance, impOff + 256 * b + 16 * ib);
+                scales[ib] = scale;
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) { maxAbsScale = absScale; maxScale = scale; }
             }
