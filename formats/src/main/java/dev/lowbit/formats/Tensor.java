@@ -79,7 +79,11 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public void readFloats(long start, float[] dst, int dstOff, int n) {
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT, start * 4, dst, dstOff, n);
-            case BF16 -> FloatLanes.bf16ToFloats(data, start * 2, dst, dstOff, n);
+            case BF16 -> {
+                short[] bits = halves(n);
+                MemorySegment.copy(data, SHORT, start * 2, bits, 0, n); // one bulk copy, then a loop C2 vectorizes
+                for (int i = 0; i < n; i++) dst[dstOff + i] = FloatBits.bf16ToFloat(bits[i]);
+            }
             case F16 -> {
                 short[] bits = halves(n);
                 MemorySegment.copy(data, SHORT, start * 2, bits, 0, n);
@@ -89,26 +93,6 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
                 for (int i = 0; i < n; i++) dst[dstOff + i] = (float) getDouble(start + i);
             }
         }
-    }
-
-    /**
-     * The largest magnitude in each of blocks [lo, hi) of `block` elements (the last may be partial) into out[lo, hi),
-     * from the stored bits without decoding them: F32's, F16's and BF16's magnitude bits order like the magnitudes,
-     * and a block holding a NaN or an infinity gets NaN or +Inf. False, with nothing written, for other dtypes.
-     */
-    public boolean blockAbsmax(int block, int lo, int hi, float[] out) {
-        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) return false;
-        long n = numel();
-        for (int b = lo; b < hi; b++) {
-            long first = (long) b * block, at = first * dtype.size();
-            int len = (int) Math.min(block, n - first);
-            out[b] = switch (dtype) {
-                case F32 -> Float.intBitsToFloat(FloatLanes.maxMagnitude32(data, at, len));
-                case BF16 -> FloatBits.bf16ToFloat(FloatLanes.maxMagnitude16(data, at, len));
-                default -> FloatBits.f16ToFloat(FloatLanes.maxMagnitude16(data, at, len));
-            };
-        }
-        return true;
     }
 
     /** The whole tensor as floats: only for tensors that fit an array (norms, small weights, test data). */

@@ -2,10 +2,6 @@ package dev.lowbit.quantizers;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /** Shared helpers of the block quantizers (parallel() is also used by the GGUF export). */
 public final class Blocks {
@@ -42,23 +38,16 @@ public final class Blocks {
     }
 
     /**
-     * max |v[off, off+len)|, element off being element start of the tensor. Taken over the magnitude bits, in lanes
-     * (a float max is a serial chain): they order like |v| for finite values, and ±Inf and NaN have the largest, so
-     * one compare finds them.
+     * max |v[off, off+len)|, element off being element start of the tensor. Taken over the magnitude bits (an int
+     * max C2 vectorizes; a float max is a serial chain): they order like |v| for finite values, and ±Inf and NaN have
+     * the largest, so one compare finds them.
      */
     static float absmax(float[] v, int off, int len, String tensor, long start) {
-        IntVector lanes = IntVector.zero(I);
-        int i = 0;
-        for (; i < F.loopBound(len); i += F.length())
-            lanes = lanes.max(FloatVector.fromArray(F, v, off + i).reinterpretAsInts().and(0x7fffffff));
-        int m = lanes.reduceLanes(VectorOperators.MAX);
-        for (; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(v[off + i]) & 0x7fffffff);
-        if (m >= 0x7f800000) for (i = 0; i < len; i++) checkFinite(v[off + i], tensor, start + i);
+        int m = 0;
+        for (int i = 0; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(v[off + i]) & 0x7fffffff);
+        if (m >= 0x7f800000) for (int i = 0; i < len; i++) checkFinite(v[off + i], tensor, start + i);
         return Float.intBitsToFloat(m);
     }
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
     static void checkFinite(float v, String tensor, long index) {
         if (!Float.isFinite(v)) throw new IllegalArgumentException("tensor '" + tensor + "': value " + v + " at element " + index + " cannot be quantized");

@@ -52,23 +52,23 @@ public final class DynamicMap {
      * 256-entry sorted map, then the float32 midpoint between the final pivot and the last bound on x's side decides.
      */
     public static int quantize(float[] map, float x) {
-        // branch-free (conditional moves): x's side of each pivot is a coin toss, a branch mispredicts half the time
         int pivot = 127, upperPivot = 255, lowerPivot = 0;
         float lower = -1.0f, upper = 1.0f, val = map[pivot];
         for (int i = 64; i > 0; i >>= 1) {
-            boolean above = x > val;
-            lowerPivot = above ? pivot : lowerPivot;
-            upperPivot = above ? upperPivot : pivot;
-            lower = above ? val : lower;
-            upper = above ? upper : val;
-            pivot += above ? i : -i;
+            if (x > val) {
+                lowerPivot = pivot;
+                lower = val;
+                pivot += i;
+            } else {
+                upperPivot = pivot;
+                upper = val;
+                pivot -= i;
+            }
             val = map[pivot];
         }
         if (upperPivot == 255) upper = map[upperPivot];
         if (lowerPivot == 0) lower = map[lowerPivot];
-        boolean above = x > val;
-        int side = above ? upperPivot : lowerPivot;
-        float mid = (above ? upper + val : lower + val) * 0.5f;
-        return (above ? x > mid : x < mid) ? side : pivot;
+        if (x > val) return x > (upper + val) * 0.5f ? upperPivot : pivot;
+        return x < (lower + val) * 0.5f ? lowerPivot : pivot;
     }
 }

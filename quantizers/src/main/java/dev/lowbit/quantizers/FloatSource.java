@@ -9,15 +9,6 @@ public interface FloatSource {
     /** Values [start, start + dst.length) in logical order. */
     void read(long start, float[] dst);
 
-    /**
-     * The largest |value| of each of blocks [lo, hi) of `block` values into out[lo, hi) without decoding, when the
-     * source can (a stored F32, F16 or BF16 tensor, see {@link Tensor#blockAbsmax}); false, with nothing written,
-     * otherwise.
-     */
-    default boolean blockAbsmax(int block, int lo, int hi, float[] out) {
-        return false;
-    }
-
     default long numel() {
         return Tensor.numel(shape());
     }
@@ -26,7 +17,6 @@ public interface FloatSource {
         return new FloatSource() {
             public long[] shape() { return t.shape(); }
             public void read(long start, float[] dst) { t.readFloats(start, dst); }
-            public boolean blockAbsmax(int block, int lo, int hi, float[] out) { return t.blockAbsmax(block, lo, hi, out); }
         };
     }
 

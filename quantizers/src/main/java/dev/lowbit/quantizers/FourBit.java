@@ -85,17 +85,14 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
      */
     private static void finish(Codebook4 cb, int b, int block, float[] v, int[] codes, float m, float scale, int zero, byte[] packed, float[] back,
             QuantError.Acc err) {
-        pack(b, block, codes, v.length, m, zero, packed);
+        int len = v.length, base = (int) ((long) b * block >>> 1);
+        for (int i = 0; i < len; i += 2) {
+            int second = i + 1 < len ? codes[i + 1] : m == 0 ? 0 : zero; // an odd tail pads with the code of 0 · (1/absmax)
+            packed[base + i / 2] = (byte) (codes[i] << 4 | second);
+        }
         if (back == null) return;
-        for (int i = 0; i < v.length; i++) back[i] = cb.value(codes[i]) * scale;
-        err.add(v, 0, back, 0, v.length);
-    }
-
-    /** Block b's len codes two per byte, the first element in the high nibble; an odd tail pads with the code of 0 · (1/m). */
-    private static void pack(int b, int block, int[] codes, int len, float m, int zero, byte[] packed) {
-        int base = (int) ((long) b * block >>> 1), pairs = len / 2;
-        for (int i = 0; i < pairs; i++) packed[base + i] = (byte) (codes[2 * i] << 4 | codes[2 * i + 1]);
-        if ((len & 1) != 0) packed[base + pairs] = (byte) (codes[len - 1] << 4 | (m == 0 ? 0 : zero));
+        for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
+        err.add(v, 0, back, 0, len);
     }
 
     /**
@@ -157,7 +154,8 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         QuantError.Acc err = new QuantError.Acc();
         int zero = cb.code(0f), groupValues = DoubleQuant.NESTED_BLOCK * block;
         Blocks.parallel(groups, 16, (g0, g1) -> {
-            float[] values = new float[groupValues], back = new float[block], x = new float[block];
+            float[] values = new float[groupValues], back = new float[block];
+            float[][] xs = {new float[block], new float[block]};
             int[][] cs = {new int[block], new int[block]};
             QuantError.Acc local = new QuantError.Acc();
             for (int g = g0; g < g1; g++) {
@@ -171,22 +169,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                     absmax[b] = Blocks.absmax(gv, off, Math.min(block, count - off), name, first + off);
                 }
                 DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
-                for (int b = b0; b < b1; b++) { // NF4 in lanes (Nf4Codes.block); packed one block later, as in quantize
+                float[] pv = null;
+                int[] pc = null;
+                for (int b = b0; b < b1; b++) { // packed one block later, as in quantize
                     int off = (b - b0) * block, len = Math.min(block, count - off);
-                    float m = absmax[b], scale = DoubleQuant.scale(map, dqCodes, nested, offset, b);
-                    int[] codes = cs[b & 1];
-                    if (cb == Codebook4.NF4 && m != 0) Nf4Codes.block(gv, off, len, 1f / m, scale, codes, local);
-                    else {
-                        float[] v = len == block ? x : new float[len]; // FP4, or an all-zero NF4 block
-                        System.arraycopy(gv, off, v, 0, len);
-                        codes(cb, v, len, m, codes);
-                        for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
-                        local.add(v, 0, back, 0, len);
-                    }
-                    if (b > b0) pack(b - 1, block, cs[(b - 1) & 1], block, absmax[b - 1], zero, packed);
+                    float[] v = len == block ? xs[b & 1] : new float[len];
+                    System.arraycopy(gv, off, v, 0, len);
+                    codes(cb, v, len, absmax[b], cs[b & 1]);
+                    if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b - 1), zero, packed, back, local);
+                    pv = v;
+                    pc = cs[b & 1];
                 }
-                int last = b1 - 1;
-                pack(last, block, cs[last & 1], Math.min(block, count - (last - b0) * block), absmax[last], zero, packed);
+                finish(cb, b1 - 1, block, pv, pc, absmax[b1 - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b1 - 1), zero, packed, back, local);
             }
             err.merge(local);
         });

@@ -37,14 +37,6 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             max = m;
         }
 
-        /** Adds the sums of len more elements: their squared originals, squared errors and largest |error|. */
-        public void add(int len, double signal, double error, double max) {
-            n += len;
-            this.signal += signal;
-            this.error += error;
-            this.max = Math.max(this.max, max);
-        }
-
         public synchronized void merge(Acc o) {
             n += o.n;
             signal += o.signal;

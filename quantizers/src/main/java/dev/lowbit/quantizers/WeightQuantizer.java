@@ -149,21 +149,16 @@ public final class WeightQuantizer {
         return out;
     }
 
-    /**
-     * The per-block absmax alone (one cheap pass), for the double-quant offset the quant_state header must hold: from
-     * the stored bits when the source can, else decoded; a NaN or infinity is refused as the quantizer refuses it.
-     */
+    /** The per-block absmax alone (one cheap pass), for the double-quant offset the quant_state header must hold. */
     private float[] absmaxOnly() {
         long n = src.numel();
-        int block = r.block(), blocks = Math.toIntExact((n + block - 1) / block);
+        int blocks = Math.toIntExact((n + r.block() - 1) / r.block());
         float[] a = new float[blocks];
         Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
-            boolean fromBits = src.blockAbsmax(block, lo, hi, a);
-            float[] x = new float[block];
+            float[] x = new float[r.block()];
             for (int b = lo; b < hi; b++) {
-                if (fromBits && Float.isFinite(a[b])) continue;
-                long start = (long) b * block;
-                int len = (int) Math.min(block, n - start);
+                long start = (long) b * r.block();
+                int len = (int) Math.min(r.block(), n - start);
                 float[] v = len == x.length ? x : new float[len];
                 src.read(start, v);
                 a[b] = Blocks.absmax(v, t.name(), start);
