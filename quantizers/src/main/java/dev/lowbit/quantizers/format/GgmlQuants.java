@@ -393,7 +393,7 @@ final class GgmlQuants {
         final float[] theMin = new float[1];
         final int[] laux = new int[32];
         final float[] allWeights = new float[256];
-        final Qkx2Lanes.Scratch lanes = new Qkx2Lanes.Scratch();
+        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? new Qkx2Lanes.Scratch() : null;
     }
 
     /**
@@ -406,7 +406,7 @@ final class GgmlQuants {
             K4Scratch s) {
         float[] weights = s.weights, scales = s.scales, mins = s.mins;
         float maxScale = 0, maxMin = 0;
-        boolean lanes = Qkx2Lanes.USABLE && nstep >= 1; // the eight groups' searches side by side
+        boolean lanes = s.lanes != null && nstep >= 1; // the eight groups' searches side by side
         for (int j = 0; j < 8; ++j) {
             int g = xo + 32 * j;
             float sumX2 = 0;
