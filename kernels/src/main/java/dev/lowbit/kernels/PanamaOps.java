@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -32,10 +33,25 @@ public final class PanamaOps implements VectorOps {
         for (int t = 0; t < tokens; t += 6) {
             int tn = Math.min(6, tokens - t);
             if (tn == 6) tile6(x, xOff + t * cols, cols, panel, panelOff, tmp);
-            else for (int u = 0; u < tn; u++) tile1(x, xOff + (t + u) * cols, cols, panel, panelOff, tmp, u * 2 * L);
+            else if (tn == 1) tile1(x, xOff + t * cols, cols, panel, panelOff, tmp, 0);
+            else tile6(padded(x, xOff + t * cols, tn, cols), 0, cols, panel, panelOff, tmp);
             for (int u = 0; u < tn; u++) System.arraycopy(tmp, u * 2 * L, out, outOff + (t + u) * outStride, rows);
         }
     }
+
+    /**
+     * The last 2 to 5 rows of x padded with zero rows to six: one 6-row tile is faster than tile1 per row, whose two
+     * accumulators wait on the FMA latency. Each row's sums are the same floats either way.
+     */
+    private static float[] padded(float[] x, int off, int n, int cols) {
+        float[] rows6 = PADDED.get();
+        if (rows6 == null || rows6.length < 6 * cols) PADDED.set(rows6 = new float[6 * cols]);
+        System.arraycopy(x, off, rows6, 0, n * cols);
+        Arrays.fill(rows6, n * cols, 6 * cols, 0f);
+        return rows6;
+    }
+
+    private static final ThreadLocal<float[]> PADDED = new ThreadLocal<>();
 
     /** 6 tokens × 2 vectors of rows: 12 accumulators fed by 2 panel loads and 6 broadcasts per step of k. */
     private static void tile6(float[] x, int xo, int n, float[] p, int po, float[] tmp) {
@@ -80,30 +96,32 @@ public final class PanamaOps implements VectorOps {
      * which would make the same forward pass differ in the last bits before and after warm-up.
      */
     static float sum(FloatVector v) {
-        float[] lanes = v.toArray();
         float s = 0;
-        for (float x : lanes) s += x;
+        for (int i = 0; i < L; i++) s += v.lane(i); // lane by lane: toArray would allocate when escape analysis fails
         return s;
     }
 
+    /** 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer, which lands in the low mantissa bits. */
+    private static final float ROUNDER = 12582912f;
+
     /**
      * e^x from add, multiply and fma only (exactly rounded everywhere, unlike the EXP operator, whose compiled and
-     * interpreted forms differ): x = k·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, 2^k from exponent bits.
-     * Relative error below 2.5e-7 from -87.3 to ln(Float.MAX_VALUE); lower inputs give 0, higher +Inf.
+     * interpreted forms differ): x = k·ln2 + r with |r| ≤ ln2/2, Cephes' expf polynomial for e^r (1 + r + r²·P(r),
+     * P of degree 5 evaluated in Estrin's order, a short dependency chain), 2^k from exponent bits. k comes from the
+     * rounding constant's mantissa, not a float-to-int conversion, and out-of-range inputs are replaced at the end
+     * instead of clamped first: both would cost a dozen instructions on AVX2 for Java's NaN and -0 rules.
+     * Relative error below 1e-7 from -87.3 to ln(Float.MAX_VALUE); lower inputs give 0, higher +Inf, NaN stays NaN.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(-87.3f).min(88.72283f);
-        FloatVector t = c.mul(1.4426950408889634f);
-        FloatVector k = ((IntVector) t.add(FloatVector.broadcast(F, 0.5f).blend(-0.5f, t.lt(0f))).convert(VectorOperators.F2I, 0))
-                .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-        FloatVector r = k.fma(FloatVector.broadcast(F, -0.693145751953125f), c).sub(k.mul(1.4286067653e-6f));
-        FloatVector p = r.fma(FloatVector.broadcast(F, 1.3888889e-3f), FloatVector.broadcast(F, 8.3333333e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 4.1666667e-2f));
-        p = p.fma(r, FloatVector.broadcast(F, 1.6666667e-1f));
-        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f));
-        p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0), half = ki.lanewise(VectorOperators.ASHR, 1);
+        FloatVector j = x.fma(FloatVector.broadcast(F, 1.4426950408889634f), FloatVector.broadcast(F, ROUNDER));
+        FloatVector k = j.sub(ROUNDER);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -0.693145751953125f), x).sub(k.mul(1.4286067653e-6f));
+        FloatVector z = r.mul(r);
+        FloatVector q01 = r.fma(FloatVector.broadcast(F, 1.6666665459e-1f), FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector q23 = r.fma(FloatVector.broadcast(F, 8.3334519073e-3f), FloatVector.broadcast(F, 4.1665795894e-2f));
+        FloatVector q45 = r.fma(FloatVector.broadcast(F, 1.9875691500e-4f), FloatVector.broadcast(F, 1.3981999507e-3f));
+        FloatVector p = z.fma(z.mul(z).fma(q45, z.fma(q23, q01)), r).add(1f);
+        IntVector ki = j.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDER)), half = ki.lanewise(VectorOperators.ASHR, 1);
         FloatVector scaleA = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector scaleB = ki.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector out = p.mul(scaleA).mul(scaleB); // 2^k in two normal halves, so that k = 128 and k = -126 both work
@@ -176,22 +194,40 @@ public final class PanamaOps implements VectorOps {
     }
 
     public void softmax(float[] x, int off, int n) {
-        int i = 0;
+        int i = 0, bound = F.loopBound(n);
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (; i < F.loopBound(n); i += L) m = m.max(FloatVector.fromArray(F, x, off + i));
+        for (; i < bound; i += L) m = m.max(FloatVector.fromArray(F, x, off + i));
         float max = m.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float inv = 1f / expShifted(x, off, n, max);
+        for (i = 0; i < bound; i += L) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
+    }
+
+    /**
+     * x[i] = e^(x[i] - shift) over [off, off+n), returning the sum. The last partial vector goes through exp padded
+     * with -Inf, whose lanes weigh 0, in the same loop: one call site of exp. (A second one in softmax made C2 stop
+     * inlining at its node limit, and an exp that is not inlined boxes its vectors: 30 ns per element instead of 1.
+     * Masked loads and stores are not always intrinsified on AVX2 either.)
+     */
+    private static float expShifted(float[] x, int off, int n, float shift) {
         FloatVector s = FloatVector.zero(F);
-        for (i = 0; i < F.loopBound(n); i += L) {
-            FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(max));
-            e.intoArray(x, off + i);
+        for (int i = 0; i < n; i += L) {
+            boolean whole = i + L <= n;
+            float[] src = x;
+            int at = off + i;
+            if (!whole) {
+                src = new float[L];
+                Arrays.fill(src, Float.NEGATIVE_INFINITY);
+                System.arraycopy(x, off + i, src, 0, n - i);
+                at = 0;
+            }
+            FloatVector e = exp(FloatVector.fromArray(F, src, at).sub(shift));
+            e.intoArray(src, at);
+            if (!whole) System.arraycopy(src, 0, x, off + i, n - i);
             s = s.add(e);
         }
-        float sum = sum(s);
-        for (; i < n; i++) sum += x[off + i] = (float) Math.exp(x[off + i] - max);
-        float inv = 1f / sum;
-        for (i = 0; i < F.loopBound(n); i += L) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
-        for (; i < n; i++) x[off + i] *= inv;
+        return sum(s);
     }
 
     public void geluTanh(float[] x, int off, int n) {

@@ -172,16 +172,21 @@ class KernelTwinsTest {
     }
 
     @Test
-    void vectorExpIsWithinTwoUlpOfMathExp() {
-        float[] x = new float[4096];
-        for (int i = 0; i < x.length; i++) x[i] = -100f + 200f * i / x.length;
-        for (int i = 0; i < x.length; i += PanamaOps.L) {
+    void vectorExpIsWithinOneUlpOfMathExp() {
+        float[] x = new float[4096 + 65536 + 16];
+        int n = 0;
+        for (int i = 0; i < 4096; i++) x[n++] = -100f + 200f * i / 4096;
+        for (int i = 0; i < 65536; i++) x[n++] = (float) (rnd.nextDouble() * 176.1 - 87.3); // the finite range, densely
+        for (float v : new float[] {0f, -0f, 1f, -1f, -87.3f, -87.29f, 88.72f, 88.7228f, 88.72284f, -88f, 0.34657359f, -0.34657359f,
+                Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e30f}) x[n++] = v;
+        for (int i = 0; i < n; i += PanamaOps.L) {
             float[] got = PanamaOps.exp(jdk.incubator.vector.FloatVector.fromArray(PanamaOps.F, x, i)).toArray();
             for (int l = 0; l < got.length; l++) {
                 double want = Math.exp(x[i + l]);
-                if (want < 2 * Float.MIN_NORMAL) assertEquals(want, got[l], 2 * Float.MIN_NORMAL, "x=" + x[i + l]);
-                else if (want > Float.MAX_VALUE) assertEquals(Float.POSITIVE_INFINITY, got[l]);
-                else assertEquals(want, got[l], 2.5e-7 * want, "x=" + x[i + l]);
+                if (Double.isNaN(want)) assertTrue(Float.isNaN(got[l]), "x=NaN");
+                else if (want < 2 * Float.MIN_NORMAL) assertEquals(want, got[l], 2 * Float.MIN_NORMAL, "x=" + x[i + l]);
+                else if (want > Float.MAX_VALUE) assertEquals(Float.POSITIVE_INFINITY, got[l], "x=" + x[i + l]);
+                else assertEquals(want, got[l], 1e-7 * want, "x=" + x[i + l]);
             }
         }
     }

@@ -16,8 +16,11 @@ import java.util.Arrays;
  * value rows; laying the whole cache out as panels for one row would cost as much as the attention itself.
  */
 final class CausalAttention {
-    /** Query rows per tile: the score tile is QUERY_TILE × (keys up to the tile's last row). */
-    static final int QUERY_TILE = 64;
+    /**
+     * Query rows per tile: the score tile is QUERY_TILE × (keys up to the tile's last row). A multiple of the panel
+     * kernel's six rows, so that only a sequence's last tile has a partial group of rows.
+     */
+    static final int QUERY_TILE = 60;
     /** Up to this many query rows the direct (panel-free) path runs. */
     static final int DIRECT_ROWS = 8;
 

@@ -29,6 +29,13 @@ public final class Transformer implements AutoCloseable {
     private int seqLen;
     /** Sees the input of every linear layer before it is applied (calibration), or null. */
     private ActivationObserver observer;
+    /**
+     * A layer's outputs, reused by the next layer (one forward pass at a time per Transformer): every element is
+     * written before it is read. Allocating them per layer zeroed ~15 MiB per layer at ctx 512 on the calling thread
+     * while the kernel threads waited. {@link #FRESH} allocates, as does every slot while an observer may keep inputs.
+     */
+    private final float[][] buffers = new float[8][];
+    private static final int FRESH = -1, Q = 0, K = 1, V = 2, ATTN = 3, O = 4, UP = 5, GATE = 6, DOWN = 7;
 
     /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
     public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY,
@@ -130,9 +137,9 @@ public final class Transformer implements AutoCloseable {
         for (Layer l : w.layers()) {
             norm(h, l.norm1(), l.norm1Bias(), x, rows);
             float[] attn = attention(l, x, n, batch, cs);
-            ops.add(h, 0, matmul(l.o(), attn, rows, l.oBias()), 0, rows * d);
+            addRows(h, matmul(l.o(), attn, rows, l.oBias(), O), rows);
             norm(h, l.norm2(), l.norm2Bias(), x, rows);
-            ops.add(h, 0, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias()), 0, rows * d);
+            addRows(h, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias(), DOWN), rows);
         }
         norm(h, w.finalNorm(), w.finalNormBias(), x, rows);
         return x;
@@ -205,15 +212,15 @@ public final class Transformer implements AutoCloseable {
             Layer l = w.layers()[li];
             norm(h, l.norm1(), l.norm1Bias(), x, rows);
             float[] attn = attention(l, li, x, n, caches, p0, cs);
-            ops.add(h, 0, matmul(l.o(), attn, rows, l.oBias()), 0, rows * d);
+            addRows(h, matmul(l.o(), attn, rows, l.oBias(), O), rows);
             norm(h, l.norm2(), l.norm2Bias(), x, rows);
-            ops.add(h, 0, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias()), 0, rows * d);
+            addRows(h, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias(), DOWN), rows);
         }
         for (KvCache kv : caches) kv.advance(n);
         float[] last = new float[B * d], normed = new float[B * d];
         for (int b = 0; b < B; b++) System.arraycopy(h, ((b + 1) * n - 1) * d, last, b * d, d);
         norm(last, w.finalNorm(), w.finalNormBias(), normed, B);
-        return matmul(w.lmHead(), normed, B, null);
+        return matmul(w.lmHead(), normed, B, null, FRESH);
     }
 
     /** Self-attention of one layer for n new rows per cache: their keys and values are written into the caches first. */
@@ -233,7 +240,7 @@ public final class Transformer implements AutoCloseable {
                 System.arraycopy(v, (t * KV + h) * hd, caches[b].values[li * KV + h], (p0[b] + i) * hd, hd);
             }
         });
-        float[] out = new float[rows * H * hd];
+        float[] out = buffer(ATTN, rows * H * hd);
         int group = H / KV;
         Kernels.parallel(B * KV, job -> {
             int b = job / KV, kvh = job % KV;
@@ -246,23 +253,37 @@ public final class Transformer implements AutoCloseable {
     /** The MLP's inner activations: silu(gate)·up for gated models, gelu(up) otherwise. */
     private float[] mlpHidden(Layer l, float[] x, int n) {
         int f = c.ffn();
-        float[] up = matmul(l.up(), x, n, l.upBias());
+        float[] up = matmul(l.up(), x, n, l.upBias(), UP);
         if (l.gate() == null) {
             Kernels.parallel(n, t -> ops.geluTanh(up, t * f, f));
             return up;
         }
-        float[] gate = matmul(l.gate(), x, n, null);
+        float[] gate = matmul(l.gate(), x, n, null, GATE);
         Kernels.parallel(n, t -> ops.siluMul(gate, up, t * f, f));
         return gate;
     }
 
-    private float[] matmul(Weights wt, float[] in, int n, float[] bias) {
-        float[] out = new float[n * wt.rows()];
+    private float[] matmul(Weights wt, float[] in, int n, float[] bias, int slot) {
+        float[] out = buffer(slot, n * wt.rows());
         if (observer != null) observer.observe(wt, in, n);
         if (wt instanceof Int8LtWeights lt) lt.matmul(in, n, seqLen, out, bias); // activations quantized per sequence
         else if (n <= MatVec.MAX_TOKENS) MatVec.matmul(ops, wt, in, n, out, bias); // decoding: one pass over the weights
         else Kernels.matmul(wt, in, n, out, bias);
         return out;
+    }
+
+    /** A float[size] for the given slot: the slot's previous array when it has that size, else a new one. */
+    private float[] buffer(int slot, int size) {
+        if (slot == FRESH || observer != null) return new float[size];
+        float[] a = buffers[slot];
+        if (a == null || a.length != size) buffers[slot] = a = new float[size];
+        return a;
+    }
+
+    /** The residual stream h += y, rows of hidden size, on the kernel threads. */
+    private void addRows(float[] h, float[] y, int rows) {
+        int d = c.hidden();
+        Kernels.parallel(rows, t -> ops.add(h, t * d, y, t * d, d));
     }
 
     private void norm(float[] in, float[] weight, float[] bias, float[] out, int n) {
@@ -287,7 +308,7 @@ public final class Transformer implements AutoCloseable {
                 for (int h = 0; h < KV; h++) rotate(k, (t * KV + h) * hd, half, cs, pos);
             });
         }
-        float[] out = new float[rows * H * hd];
+        float[] out = buffer(ATTN, rows * H * hd);
         int group = H / KV;
         Kernels.parallel(batch * KV, job -> {
             int t0 = (job / KV) * n, kvh = job % KV;
@@ -302,15 +323,15 @@ public final class Transformer implements AutoCloseable {
         int hd = c.headDim(), H = c.heads();
         float[] q, k, v;
         if (l.qkv() != null) {
-            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias());
-            q = new float[rows * H * hd];
-            k = new float[rows * H * hd];
-            v = new float[rows * H * hd];
+            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias(), FRESH);
+            q = buffer(Q, rows * H * hd);
+            k = buffer(K, rows * H * hd);
+            v = buffer(V, rows * H * hd);
             split(fused, rows, q, k, v);
         } else {
-            q = matmul(l.q(), x, rows, l.qBias());
-            k = matmul(l.k(), x, rows, l.kBias());
-            v = matmul(l.v(), x, rows, l.vBias());
+            q = matmul(l.q(), x, rows, l.qBias(), Q);
+            k = matmul(l.k(), x, rows, l.kBias(), K);
+            v = matmul(l.v(), x, rows, l.vBias(), V);
         }
         return new float[][] {q, k, v};
     }
