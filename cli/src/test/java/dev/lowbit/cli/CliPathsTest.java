@@ -339,15 +339,20 @@ class CliPathsTest {
         assertTrue(doc.get("gates").get("failed").isEmpty());
     }
 
-    /** convert --rope-layout interleaved: same math on permuted rows, so no drift; q/k rows follow llama.cpp's permutation. */
+    /**
+     * convert --rope-layout interleaved: same math on permuted rows, so no drift; q/k rows follow llama.cpp's permutation.
+     * What remains is float32 rounding of sums taken in another order: a mean KLD of 0.93e-9 ± 0.08e-9 with session 6's
+     * exp, 1.03e-9 ± 0.09e-9 with session 7's, so the bound sits above that noise and far below any real drift
+     * (convert --scheme int8 of the same model on the same text: 3.6e-5).
+     */
     @Test
     void convertWithRopeLayoutHasNoDriftAndPermutesRows() throws Exception {
         Path out = tmp.resolve("inter");
         JsonNode doc = JSON.readTree(ok("convert", Samples.tinyLlama().toString(), "-o", out.toString(), "--scheme", "bf16",
                 "--rope-layout", "interleaved", "--text", Samples.evalTextHead().toString(), "--ctx", "128", "--max-chunks", "3",
-                "--max-kld", "1e-9", "--min-top1", "100", "--json").out());
+                "--max-kld", "1e-8", "--min-top1", "100", "--json").out());
         assertEquals(100.0, doc.get("drift").get("same_top1_percent").asDouble());
-        assertTrue(doc.get("drift").get("kld").get("mean").asDouble() < 1e-9);
+        assertTrue(doc.get("drift").get("kld").get("mean").asDouble() < 1e-8);
         try (Checkpoint a = Checkpoint.open(Samples.tinyLlama()); Checkpoint b = Checkpoint.open(out)) {
             Tensor q = a.tensor("model.layers.1.self_attn.q_proj.weight"), p = b.tensor("model.layers.1.self_attn.q_proj.weight");
             int hd = 32, cols = 256;
