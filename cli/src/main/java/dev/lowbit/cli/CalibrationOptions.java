@@ -55,7 +55,7 @@ final class CalibrationOptions {
         if (!GGUF_WEIGHTED.contains(ft.name()))
             throw new IllegalArgumentException(given() + ": GGUF " + ft.name() + " " + (Set.of("F32", "F16", "BF16", "Q8_0").contains(ft.name())
                     ? "ignores importance" : "has types whose importance path lowbit does not have yet") + " (use one of " + String.join(", ", GGUF_WEIGHTED.stream().sorted().toList()) + ")");
-        return new Weighting(load(model, forPeople), false);
+        return new Weighting(load(model, forPeople), false, imatrix == null ? null : imatrix.toString());
     }
 
     /**

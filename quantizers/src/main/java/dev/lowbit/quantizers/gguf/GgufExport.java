@@ -3,6 +3,7 @@ package dev.lowbit.quantizers.gguf;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
 import dev.lowbit.quantizers.Blocks;
+import dev.lowbit.quantizers.calib.Imatrix;
 import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.WeightEncoder;
 import dev.lowbit.quantizers.format.WeightFormat;
@@ -95,6 +96,7 @@ public final class GgufExport {
         long t0 = System.nanoTime();
         try (HfModel m = HfModel.open(model)) {
             Built b = build(m, ft);
+            if (weighting.imatrixFile() != null && weighting.calibration() instanceof Imatrix im) imatrixKeys(b.kv, weighting.imatrixFile(), im);
             List<GgufWriter.TensorSpec> specs = new ArrayList<>();
             List<TensorPlan> plan = new ArrayList<>();
             long params = 0, dataBytes = 0;
@@ -113,6 +115,31 @@ public final class GgufExport {
             double secs = (System.nanoTime() - t0) / 1e9;
             return new Result(ft.name(), ft.id, m.arch, plan, fileBytes, params, params == 0 ? 0 : 8.0 * dataBytes / params, List.copyOf(m.warnings), secs);
         }
+    }
+
+    /**
+     * What llama-quantize --imatrix FILE records, after general.file_type and in this order (tools/quantize: its
+     * kv overrides): the file as named on the command line and the first dataset, each cut to 127 bytes (here at a
+     * character boundary, where llama.cpp may cut a UTF-8 sequence), the number of entries, and the chunk count when
+     * the file has one.
+     */
+    static void imatrixKeys(LinkedHashMap<String, GgufValue> kv, String file, Imatrix m) {
+        kv.put("quantize.imatrix.file", GgufValue.str(cut127(file)));
+        if (!m.datasets().isEmpty()) kv.put("quantize.imatrix.dataset", GgufValue.str(cut127(m.datasets().get(0))));
+        kv.put("quantize.imatrix.entries_count", GgufValue.u32(m.stats().size()));
+        if (m.chunkCount() > 0) kv.put("quantize.imatrix.chunks_count", GgufValue.u32(m.chunkCount()));
+    }
+
+    /** The longest prefix of whole characters within 127 bytes of UTF-8 (llama.cpp's override strings hold 127). */
+    private static String cut127(String s) {
+        int bytes = 0, end = 0;
+        while (end < s.length()) {
+            int cp = s.codePointAt(end), n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + n > 127) break;
+            bytes += n;
+            end += Character.charCount(cp);
+        }
+        return s.substring(0, end);
     }
 
     /** The tensor's bytes: float32 values (after the converter's rewrites) encoded row by row. */

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -58,5 +60,24 @@ class ImatrixQuantizeTest {
         }
         assertEquals(28, weighted);
         assertTrue(wrong.isEmpty(), "tensors differing from llama-quantize --imatrix: " + wrong);
+    }
+
+    /**
+     * The whole file, header included, against llama-quantize's: it records the importance matrix as
+     * quantize.imatrix.file (the name given on the command line), .dataset, .entries_count and .chunks_count. Expected
+     * sha256 from llama.cpp d32676d77, in the folder holding both files:
+     * {@code llama-quantize --imatrix tiny-llama-imatrix.gguf tiny-llama-F32.gguf OUT.gguf TYPE 2}; its keys read
+     * "tiny-llama-imatrix.gguf", "/work/shared/samples/calib_text.txt", 28 and 82.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q4_K_M, 9e5f783d67d1973c3c6b3cacef688c6ad25477f8141c3ac0f19a6fd7e996976f",
+            "IQ4_NL, b9d9959d6fc89b7fac0f269a167254f8ee7d61152a952f73c6df6b8f3ac79603",
+            "Q4_0, 062776b2634294cc64c4e49d2980fa28b456f9e1e99c8cb7829079236644f0b8"})
+    void filesAreLlamaQuantizesByteForByte(String ft, String sha256, @TempDir Path tmp) throws Exception {
+        Path model = Samples.requireShared("tiny-llama");
+        Imatrix m = ImatrixFile.read(resource("tiny-llama-imatrix.gguf"));
+        Path out = tmp.resolve("out.gguf");
+        GgufExport.run(model, out, GgufFileType.parse(ft), false, null, new Weighting(m, false, "tiny-llama-imatrix.gguf"));
+        assertEquals(sha256, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out))));
     }
 }
