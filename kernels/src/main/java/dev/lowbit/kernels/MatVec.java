@@ -1,5 +1,7 @@
 package dev.lowbit.kernels;
 
+import dev.lowbit.quantizers.format.BlockDots;
+
 /**
  * The matrix multiply for a few tokens (one decoding step, or one per beam): each block of weight rows is decoded
  * once into a small per-thread buffer and dotted with every token, with no k-major panel. Kernels.matmul's panels pay
@@ -19,6 +21,10 @@ public final class MatVec {
     /** out[t][r] = x[t] · w[r] (+ bias[r]) for x [tokens × w.cols()], out [tokens × w.rows()]. */
     public static void matmul(VectorOps ops, Weights w, float[] x, int tokens, float[] out, float[] bias) {
         int rows = w.rows(), cols = w.cols();
+        if (ops instanceof PanamaOps && w instanceof BlockWeights bw && BlockDots.supports(bw.type())) {
+            fused(bw, x, tokens, out, bias);
+            return;
+        }
         int blocks = (rows + ROWS - 1) / ROWS;
         int tasks = Math.min(blocks, Kernels.threads() * 4);
         Kernels.parallel(tasks, task -> {
@@ -34,6 +40,21 @@ public final class MatVec {
                         out[t * rows + r0 + r] = bias == null ? s : s + bias[r0 + r];
                     }
             }
+        });
+    }
+
+    /** Rows of a format with a fused dot ({@link BlockDots}): each row's blocks dotted with every token, never decoded. */
+    private static void fused(BlockWeights w, float[] x, int tokens, float[] out, float[] bias) {
+        int rows = w.rows(), cols = w.cols();
+        long rowBytes = w.type().rowBytes(cols);
+        int tasks = Math.min(rows, Kernels.threads() * 4);
+        Kernels.parallel(tasks, task -> {
+            int r0 = (int) ((long) rows * task / tasks), r1 = (int) ((long) rows * (task + 1) / tasks);
+            for (int r = r0; r < r1; r++)
+                for (int t = 0; t < tokens; t++) {
+                    float s = BlockDots.dot(w.type(), w.data(), r * rowBytes, cols, x, t * cols);
+                    out[t * rows + r] = bias == null ? s : s + bias[r];
+                }
         });
     }
 }

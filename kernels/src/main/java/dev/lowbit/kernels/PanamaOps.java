@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -93,13 +94,26 @@ public final class PanamaOps implements VectorOps {
 
     /**
      * Lanes summed in a fixed order. reduceLanes(ADD) may sum in another order once compiled than in the interpreter,
-     * which would make the same forward pass differ in the last bits before and after warm-up.
+     * which would make the same forward pass differ in the last bits before and after warm-up. With eight lanes,
+     * ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) from three rotate-and-add steps written out (as BlockDots.sum: a loop
+     * would carry the vector through a phi, which C2 boxes, and lane(i) with a variable i is not intrinsified);
+     * other lane counts add lane by lane from an array.
      */
     static float sum(FloatVector v) {
+        if (L != 8) return sumOfArray(v);
+        v = v.add(v.rearrange(ROT4));
+        v = v.add(v.rearrange(ROT2));
+        return v.add(v.rearrange(ROT1)).lane(0);
+    }
+
+    private static float sumOfArray(FloatVector v) {
         float s = 0;
-        for (int i = 0; i < L; i++) s += v.lane(i); // lane by lane: toArray would allocate when escape analysis fails
+        for (float x : v.toArray()) s += x;
         return s;
     }
+
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
+            ROT1 = VectorShuffle.iota(F, 1, 1, true);
 
     /** 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer, which lands in the low mantissa bits. */
     private static final float ROUNDER = 12582912f;

@@ -139,6 +139,23 @@ class NaiveMatmulTest {
             }
             out.add(new Case("Q8_0 blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q8_0"), rows, cols), w));
         }
+        // GGUF Q4_0 blocks: f16 d then 16 bytes; w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8) (ggml-quants.c)
+        if (cols % 32 == 0) {
+            byte[] blocks = new byte[n / 32 * 18];
+            double[] w = new double[n];
+            for (int b = 0; b < n / 32; b++) {
+                short d = Float.floatToFloat16((r.nextBoolean() ? 1 : -1) * (0.001f + r.nextFloat() * 0.05f));
+                blocks[b * 18] = (byte) d;
+                blocks[b * 18 + 1] = (byte) (d >> 8);
+                for (int j = 0; j < 16; j++) {
+                    int q = r.nextInt(256);
+                    blocks[b * 18 + 2 + j] = (byte) q;
+                    w[b * 32 + j] = ((q & 15) - 8) * half(d & 0xffff);
+                    w[b * 32 + j + 16] = ((q >> 4) - 8) * half(d & 0xffff);
+                }
+            }
+            out.add(new Case("Q4_0 blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q4_0"), rows, cols), w));
+        }
         // lowbit int4 groups: f16 scale, [u8 zero], group/2 bytes, element 2j in the low nibble of byte j; w = (code − zero) · s
         for (int group : new int[] {32, 64}) {
             if (cols % group != 0) continue;

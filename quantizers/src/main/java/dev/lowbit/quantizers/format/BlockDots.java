@@ -1,0 +1,88 @@
+package dev.lowbit.quantizers.format;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0): the quants are
+ * widened to floats in registers, eight at a time, and never stored. Generating a token reads every weight once per
+ * token, so decoding rows to a float buffer first (the general path) cost more than the multiply itself. Block sums
+ * are scaled by the block's d and added in a fixed order; the lanes are summed in order at the end, so compiled and
+ * interpreted runs give the same float.
+ */
+public final class BlockDots {
+    private BlockDots() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    /** Eight float lanes: the layout of a block as four vectors of eight. */
+    static final boolean USABLE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+
+    /** Whether rows of this format have a fused dot here. */
+    public static boolean supports(WeightFormat f) {
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0);
+    }
+
+    /** Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src. */
+    public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo) {
+        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : q8_0(src, off, n, x, xo);
+    }
+
+    /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
+    static float q4_0(MemorySegment src, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 18L * b;
+            int xb = xo + 32 * b;
+            ByteVector q0 = ByteVector.fromMemorySegment(B, src, p + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q1 = ByteVector.fromMemorySegment(B, src, p + 10, ByteOrder.LITTLE_ENDIAN);
+            FloatVector s = widen(q0.and((byte) 15).sub((byte) 8)).mul(FloatVector.fromArray(F, x, xb));
+            s = widen(q1.and((byte) 15).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 8), s);
+            s = widen(q0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16), s);
+            s = widen(q1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 24), s);
+            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+        }
+        return sum(acc);
+    }
+
+    /** Q8_0: block {f16 d; i8 qs[32]}, w_j = d·qs[j]. */
+    static float q8_0(MemorySegment src, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 34L * b;
+            int xb = xo + 32 * b;
+            FloatVector s = widen(ByteVector.fromMemorySegment(B, src, p + 2, ByteOrder.LITTLE_ENDIAN)).mul(FloatVector.fromArray(F, x, xb));
+            s = widen(ByteVector.fromMemorySegment(B, src, p + 10, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 8), s);
+            s = widen(ByteVector.fromMemorySegment(B, src, p + 18, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 16), s);
+            s = widen(ByteVector.fromMemorySegment(B, src, p + 26, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 24), s);
+            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+        }
+        return sum(acc);
+    }
+
+    /** Eight signed bytes to eight floats. */
+    private static FloatVector widen(ByteVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * The lanes' sum in a fixed order, ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)): three rotate-and-add steps written out,
+     * which compile to the same float as they interpret. (reduceLanes(ADD) may add in another order once compiled;
+     * lane(i) with a variable i is not intrinsified; toArray allocates when escape analysis fails; a loop over the
+     * steps carries the vector through a phi, which C2 boxes. Keep it this small: a vector passed to a method C2
+     * does not inline is boxed too.)
+     */
+    static float sum(FloatVector v) {
+        v = v.add(v.rearrange(ROT4));
+        v = v.add(v.rearrange(ROT2));
+        return v.add(v.rearrange(ROT1)).lane(0);
+    }
+
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
+            ROT1 = VectorShuffle.iota(F, 1, 1, true);
+}
