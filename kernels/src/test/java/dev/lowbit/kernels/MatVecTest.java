@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class MatVecTest {
     @ParameterizedTest(name = "{0} tokens, {1}×{2}")
-    @CsvSource({"1,1,1", "1,15,7", "2,17,33", "1,33,64", "3,47,95", "8,50,96", "1,19,256"})
+    @CsvSource({"1,1,1", "1,15,7", "2,17,33", "1,33,64", "3,47,95", "8,50,96", "1,19,256", "2,9,512"})
     void equalsDecodeThenPlainMatmul(int tokens, int rows, int cols) {
         List<Case> cases = NaiveMatmulTest.cases(rows, cols, 31L * rows + cols);
         for (Case c : cases)

@@ -156,6 +156,37 @@ class NaiveMatmulTest {
             }
             out.add(new Case("Q4_0 blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q4_0"), rows, cols), w));
         }
+        // GGUF Q4_K super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins (get_scale_min_k4), 128 bytes
+        // of nibbles; pair j: low nibbles of qs[32j ..] are values 64j .., high nibbles the next 32 (dequantize_row_q4_K)
+        if (cols % 256 == 0) {
+            byte[] blocks = new byte[n / 256 * 144];
+            double[] w = new double[n];
+            for (int b = 0; b < n / 256; b++) {
+                int o = b * 144;
+                short d = Float.floatToFloat16(0.0005f + r.nextFloat() * 0.01f), dmin = Float.floatToFloat16(0.0005f + r.nextFloat() * 0.01f);
+                blocks[o] = (byte) d;
+                blocks[o + 1] = (byte) (d >> 8);
+                blocks[o + 2] = (byte) dmin;
+                blocks[o + 3] = (byte) (dmin >> 8);
+                for (int i = 4; i < 144; i++) blocks[o + i] = (byte) r.nextInt(256);
+                for (int j = 0; j < 4; j++)
+                    for (int half = 0; half < 2; half++) {
+                        int g = 2 * j + half, sc, m;
+                        if (g < 4) {
+                            sc = blocks[o + 4 + g] & 63;
+                            m = blocks[o + 4 + g + 4] & 63;
+                        } else {
+                            sc = (blocks[o + 4 + g + 4] & 0xF) | (((blocks[o + 4 + g - 4] & 0xff) >> 6) << 4);
+                            m = ((blocks[o + 4 + g + 4] & 0xff) >> 4) | (((blocks[o + 4 + g] & 0xff) >> 6) << 4);
+                        }
+                        for (int l = 0; l < 32; l++) {
+                            int q = blocks[o + 16 + 32 * j + l] & 0xff;
+                            w[b * 256 + 64 * j + 32 * half + l] = half(d & 0xffff) * sc * (half == 0 ? q & 15 : q >> 4) - half(dmin & 0xffff) * m;
+                        }
+                    }
+            }
+            out.add(new Case("Q4_K super-blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q4_K"), rows, cols), w));
+        }
         // lowbit int4 groups: f16 scale, [u8 zero], group/2 bytes, element 2j in the low nibble of byte j; w = (code − zero) · s
         for (int group : new int[] {32, 64}) {
             if (cols % group != 0) continue;

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0): the quants are
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K): the quants are
  * widened to floats in registers, eight at a time, and never stored. Generating a token reads every weight once per
  * token, so decoding rows to a float buffer first (the general path) cost more than the multiply itself. Block sums
  * are scaled by the block's d and added in a fixed order; the lanes are summed in order at the end, so compiled and
@@ -25,12 +25,12 @@ public final class BlockDots {
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
-        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0);
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K);
     }
 
     /** Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src. */
     public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo) {
-        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : q8_0(src, off, n, x, xo);
+        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : f instanceof Q8_0 ? q8_0(src, off, n, x, xo) : q4_k(src, off, n, x, xo);
     }
 
     /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
@@ -61,6 +61,37 @@ public final class BlockDots {
             s = widen(ByteVector.fromMemorySegment(B, src, p + 18, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 16), s);
             s = widen(ByteVector.fromMemorySegment(B, src, p + 26, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 24), s);
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+        }
+        return sum(acc);
+    }
+
+    /**
+     * Q4_K: super-block {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}; for pair j < 4 the low nibbles of qs[32j ..
+     * 32j+31] are values 64j .. 64j+31 with (d·sc[2j], dmin·m[2j]), the high nibbles the next 32 with sc/m[2j+1];
+     * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32.
+     */
+    static float q4_k(MemorySegment src, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 144L * b;
+            float d = GgmlQuants.f16(src, p), dmin = GgmlQuants.f16(src, p + 2);
+            for (int j = 0; j < 4; j++) {
+                long q = p + 16 + 32L * j;
+                int lo = xo + 256 * b + 64 * j, hi = lo + 32;
+                FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
+                for (int c = 0; c < 32; c += 8) {
+                    ByteVector qs = ByteVector.fromMemorySegment(B, src, q + c, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector a = FloatVector.fromArray(F, x, lo + c), h = FloatVector.fromArray(F, x, hi + c);
+                    sLo = widen(qs.and((byte) 15)).fma(a, sLo);
+                    sHi = widen(qs.lanewise(VectorOperators.LSHR, 4)).fma(h, sHi);
+                    xLo = xLo.add(a);
+                    xHi = xHi.add(h);
+                }
+                acc = sLo.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j, src, p + 4)), acc);
+                acc = xLo.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j, src, p + 4)), acc);
+                acc = sHi.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j + 1, src, p + 4)), acc);
+                acc = xHi.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j + 1, src, p + 4)), acc);
+            }
         }
         return sum(acc);
     }
