@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K): the quants are
  * widened to floats in registers, eight at a time, and never stored. Generating a token reads every weight once per
  * token, so decoding rows to a float buffer first (the general path) cost more than the multiply itself. Block sums
- * are scaled by the block's d and added in a fixed order; the lanes are summed in order at the end, so compiled and
- * interpreted runs give the same float.
+ * are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree order of {@link #sum}, so
+ * compiled and interpreted runs give the same float.
  */
 public final class BlockDots {
     private BlockDots() {}

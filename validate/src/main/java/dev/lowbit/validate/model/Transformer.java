@@ -34,8 +34,8 @@ public final class Transformer implements AutoCloseable {
      * written before it is read. Allocating them per layer zeroed ~15 MiB per layer at ctx 512 on the calling thread
      * while the kernel threads waited. {@link #FRESH} allocates, as does every slot while an observer may keep inputs.
      */
-    private final float[][] buffers = new float[8][];
-    private static final int FRESH = -1, Q = 0, K = 1, V = 2, ATTN = 3, O = 4, UP = 5, GATE = 6, DOWN = 7;
+    private final float[][] buffers = new float[9][];
+    private static final int FRESH = -1, Q = 0, K = 1, V = 2, ATTN = 3, O = 4, UP = 5, GATE = 6, DOWN = 7, QKV = 8;
 
     /** config.json keys of lowbit's own, which Hugging Face ignores: the q/k row layout, and ALiBi slope interpolation. */
     public static final String ROPE_LAYOUT_KEY = Rewriter.ROPE_LAYOUT_KEY, ALIBI_SCALE_KEY = Rewriter.ALIBI_SCALE_KEY,
@@ -323,7 +323,7 @@ public final class Transformer implements AutoCloseable {
         int hd = c.headDim(), H = c.heads();
         float[] q, k, v;
         if (l.qkv() != null) {
-            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias(), FRESH);
+            float[] fused = matmul(l.qkv(), x, rows, l.qkvBias(), QKV);
             q = buffer(Q, rows * H * hd);
             k = buffer(K, rows * H * hd);
             v = buffer(V, rows * H * hd);
