@@ -256,9 +256,11 @@ class CliPathsTest {
         String[] p = spec.split(":");
         String tensor = "model.layers.2.mlp.up_proj.weight";
         Path in = poisoned(tmp.resolve("in"), tensor, 12345, (short) Integer.parseInt(p[1], 16));
-        for (String scheme : new String[] {"int8", "nf4", "int4"}) {
+        for (String scheme : new String[] {"int8", "nf4", "int4", "nf4+dq"}) { // +dq: the scales' pre-pass reads 16-bit bits
             Path out = tmp.resolve("out-" + scheme);
-            CliRun r = CliRun.of("quantize", in.toString(), "-o", out.toString(), "--scheme", scheme);
+            CliRun r = scheme.endsWith("+dq")
+                    ? CliRun.of("quantize", in.toString(), "-o", out.toString(), "--scheme", "nf4", "--double-quant")
+                    : CliRun.of("quantize", in.toString(), "-o", out.toString(), "--scheme", scheme);
             String msg = r.err().strip();
             assertEquals(2, r.code(), scheme + ": " + msg);
             assertEquals(1, msg.lines().count(), msg);

@@ -142,8 +142,10 @@ class ValidateCommandTest {
         for (TensorDiff.Row row : TensorDiff.compare(Samples.tinyLlama(), out)) {
             TensorReport t = byName.get(row.name());
             if (t == null || t.error() == null) continue;
-            assertEquals(t.error().rmse(), row.error().rmse(), 1e-12 + 1e-9 * t.error().rmse(), row.name());
-            assertEquals(t.error().maxAbs(), row.error().maxAbs(), 1e-12, row.name());
+            // the quantizer's own tally: NF4 measures in float32 vector lanes (partial sums of 32 values, |error| of a
+            // float32 difference), the rest in double; a wrong decode differs by orders of magnitude more
+            assertEquals(t.error().rmse(), row.error().rmse(), 1e-12 + 1e-5 * t.error().rmse(), row.name());
+            assertEquals(t.error().maxAbs(), row.error().maxAbs(), 1e-12 + 1e-6 * t.error().maxAbs(), row.name());
             checked++;
         }
         assertEquals(28, checked, "every quantized weight of tiny-llama");

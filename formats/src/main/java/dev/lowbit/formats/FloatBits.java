@@ -1,5 +1,14 @@
 package dev.lowbit.formats;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Exact conversions between float32 and the narrow float formats (F16, BF16, F8 E4M3FN and E5M2). */
 public final class FloatBits {
     private FloatBits() {}
@@ -15,6 +24,37 @@ public final class FloatBits {
 
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
+
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final VectorSpecies<Short> HALVES = ShortVector.SPECIES_PREFERRED;
+
+    /**
+     * The largest magnitude bits (bits & 0x7fff) of n little-endian 16-bit floats (F16 or BF16) from byte offset off:
+     * both formats order their magnitudes like their bits, infinities and NaN above every finite value.
+     */
+    public static int maxMagnitude16(MemorySegment src, long off, int n) {
+        ShortVector m = ShortVector.zero(HALVES);
+        int i = 0, l = HALVES.length();
+        for (; i <= n - l; i += l) m = m.max(ShortVector.fromMemorySegment(HALVES, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff));
+        int max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, src.get(LE_SHORT, off + 2L * i) & 0x7fff);
+        return max;
+    }
+
+    /**
+     * n little-endian BF16 values from byte offset off of src into dst[dstOff, dstOff + n): vector lanes widened
+     * straight from the mapped bytes (sign-extend, then shift: the low 16 bits are zero either way), a scalar tail.
+     */
+    public static void bf16ToFloats(MemorySegment src, long off, float[] dst, int dstOff, int n) {
+        int i = 0, l = I.length();
+        for (; i <= n - l; i += l)
+            ((IntVector) ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        for (; i < n; i++) dst[dstOff + i] = bf16ToFloat(src.get(LE_SHORT, off + 2L * i));
     }
 
     /** Round-to-nearest-even on the upper 16 bits; NaN stays a quiet NaN with its sign. */

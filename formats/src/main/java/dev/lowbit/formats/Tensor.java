@@ -79,11 +79,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public void readFloats(long start, float[] dst, int dstOff, int n) {
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT, start * 4, dst, dstOff, n);
-            case BF16 -> {
-                short[] bits = halves(n);
-                MemorySegment.copy(data, SHORT, start * 2, bits, 0, n); // one bulk copy, then a loop C2 vectorizes
-                for (int i = 0; i < n; i++) dst[dstOff + i] = FloatBits.bf16ToFloat(bits[i]);
-            }
+            case BF16 -> FloatBits.bf16ToFloats(data, start * 2, dst, dstOff, n);
             case F16 -> {
                 short[] bits = halves(n);
                 MemorySegment.copy(data, SHORT, start * 2, bits, 0, n);
@@ -93,6 +89,19 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
                 for (int i = 0; i < n; i++) dst[dstOff + i] = (float) getDouble(start + i);
             }
         }
+    }
+
+    /**
+     * max |x| of elements [start, start+n) of an F16 or BF16 tensor, read from its bits without converting them;
+     * NaN when they hold a NaN or an infinity (the caller reports which).
+     */
+    public float absmaxHalves(long start, int n) {
+        int m = FloatBits.maxMagnitude16(data, start * 2, n);
+        return switch (dtype) {
+            case BF16 -> m >= 0x7f80 ? Float.NaN : FloatBits.bf16ToFloat((short) m);
+            case F16 -> m >= 0x7c00 ? Float.NaN : FloatBits.f16ToFloat((short) m);
+            default -> throw new IllegalStateException(name + ": " + dtype + " is not a 16-bit float");
+        };
     }
 
     /** The whole tensor as floats: only for tensors that fit an array (norms, small weights, test data). */

@@ -2,6 +2,9 @@ package dev.lowbit.formats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +26,37 @@ class FloatBitsTest {
         for (int b = 0; b < 65536; b++) {
             assertEquals(formula(b, 5, 10, true), FloatBits.f16ToFloat((short) b), 0.0, "f16 " + b);
             assertEquals(formula(b, 8, 7, true), FloatBits.bf16ToFloat((short) b), 0.0, "bf16 " + b);
+        }
+    }
+
+    /** The vector BF16 decode straight from bytes: every pattern, at an odd byte offset, with a scalar tail. */
+    @Test
+    void bf16VectorDecodeEveryPatternFromBytes() {
+        int n = 65536 + 5;
+        MemorySegment seg = MemorySegment.ofArray(new byte[2 * n + 1]);
+        for (int i = 0; i < n; i++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 1 + 2L * i, (short) (i * 40503));
+        float[] out = new float[n + 3];
+        FloatBits.bf16ToFloats(seg, 1, out, 3, n);
+        for (int i = 0; i < n; i++) {
+            int b = (i * 40503) & 0xffff;
+            double want = formula(b, 8, 7, true);
+            if (Double.isNaN(want)) assertEquals(b << 16, Float.floatToRawIntBits(out[3 + i]), "bf16 NaN " + b + " keeps its bits");
+            else assertEquals(want, out[3 + i], 0.0, "bf16 " + b);
+        }
+    }
+
+    /** The largest magnitude bits of 16-bit floats against a plain loop, over lengths around the vector length. */
+    @Test
+    void maxMagnitudeOfHalvesEqualsAPlainLoop() {
+        Random r = new Random(4);
+        for (int n = 0; n < 70; n++) {
+            short[] h = new short[n];
+            for (int i = 0; i < n; i++) h[i] = (short) r.nextInt(1 << 16);
+            MemorySegment seg = MemorySegment.ofArray(new byte[2 * n + 2]);
+            for (int i = 0; i < n; i++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2 + 2L * i, h[i]);
+            int want = 0;
+            for (short x : h) want = Math.max(want, x & 0x7fff);
+            assertEquals(want, FloatBits.maxMagnitude16(seg, 2, n), "n " + n);
         }
     }
 

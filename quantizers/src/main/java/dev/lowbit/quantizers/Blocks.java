@@ -1,6 +1,10 @@
 package dev.lowbit.quantizers;
 
 import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import java.util.stream.IntStream;
 
 /** Shared helpers of the block quantizers (parallel() is also used by the GGUF export). */
@@ -10,6 +14,9 @@ public final class Blocks {
     public interface RangeBody {
         void run(int lo, int hi);
     }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
 
@@ -39,14 +46,34 @@ public final class Blocks {
 
     /**
      * max |v[off, off+len)|, element off being element start of the tensor. Taken over the magnitude bits (an int
-     * max C2 vectorizes; a float max is a serial chain): they order like |v| for finite values, and ±Inf and NaN have
+     * max, in vector lanes; a float max is a serial chain): they order like |v| for finite values, and ±Inf and NaN have
      * the largest, so one compare finds them.
      */
     static float absmax(float[] v, int off, int len, String tensor, long start) {
-        int m = 0;
-        for (int i = 0; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(v[off + i]) & 0x7fffffff);
-        if (m >= 0x7f800000) for (int i = 0; i < len; i++) checkFinite(v[off + i], tensor, start + i);
+        IntVector vm = IntVector.zero(I);
+        int i = 0;
+        for (; i < F.loopBound(len); i += F.length()) vm = vm.max(FloatVector.fromArray(F, v, off + i).reinterpretAsInts().and(0x7fffffff));
+        int m = vm.reduceLanes(VectorOperators.MAX); // an integer max: exact in any order
+        for (; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(v[off + i]) & 0x7fffffff);
+        if (m >= 0x7f800000) for (int j = 0; j < len; j++) checkFinite(v[off + j], tensor, start + j);
         return Float.intBitsToFloat(m);
+    }
+
+    /** {@link FloatSource#blockAbsmax} through the source's floats, a span of whole blocks per read. */
+    static void blockAbsmax(FloatSource src, int block, int b0, int b1, float[] out, float[] scratch, String name) {
+        long n = src.numel();
+        int span = scratch.length / block;
+        for (int s0 = b0; s0 < b1; s0 += span) {
+            int s1 = Math.min(b1, s0 + span);
+            long first = (long) s0 * block;
+            int count = (int) (Math.min(n, (long) s1 * block) - first);
+            float[] v = count == scratch.length ? scratch : new float[count];
+            src.read(first, v);
+            for (int b = s0; b < s1; b++) {
+                int off = (b - s0) * block;
+                out[b] = absmax(v, off, Math.min(block, count - off), name, first + off);
+            }
+        }
     }
 
     static void checkFinite(float v, String tensor, long index) {

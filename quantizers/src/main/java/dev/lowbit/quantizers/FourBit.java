@@ -56,6 +56,7 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             QuantError.Acc local = new QuantError.Acc();
             float[] pv = null;
             int[] pc = null;
+            boolean pCounted = false;
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * block;
                 int len = (int) Math.min(block, n - start);
@@ -64,13 +65,16 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 span.read(b, hi, v);
                 float m = Blocks.absmax(v, name, start);
                 absmax[b] = m;
+                boolean counted = false;
                 if (searched && m != 0) absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
-                else codes(cb, v, len, m, codes);
-                if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant ? null : back, local);
+                else if (doubleQuant) codes(cb, v, len, m, codes);
+                else counted = codes(cb, v, len, m, m, codes, local);
+                if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
                 pv = v;
                 pc = codes;
+                pCounted = counted;
             }
-            if (pv != null) finish(cb, hi - 1, block, pv, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant ? null : back, local);
+            if (pv != null) finish(cb, hi - 1, block, pv, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
             err.merge(local);
         });
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
@@ -85,11 +89,9 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
      */
     private static void finish(Codebook4 cb, int b, int block, float[] v, int[] codes, float m, float scale, int zero, byte[] packed, float[] back,
             QuantError.Acc err) {
-        int len = v.length, base = (int) ((long) b * block >>> 1);
-        for (int i = 0; i < len; i += 2) {
-            int second = i + 1 < len ? codes[i + 1] : m == 0 ? 0 : zero; // an odd tail pads with the code of 0 · (1/absmax)
-            packed[base + i / 2] = (byte) (codes[i] << 4 | second);
-        }
+        int len = v.length, base = (int) ((long) b * block >>> 1), pairs = len >>> 1;
+        for (int j = 0; j < pairs; j++) packed[base + j] = (byte) (codes[2 * j] << 4 | codes[2 * j + 1]);
+        if ((len & 1) != 0) packed[base + pairs] = (byte) (codes[len - 1] << 4 | (m == 0 ? 0 : zero)); // an odd tail pads with the code of 0 · (1/absmax)
         if (back == null) return;
         for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
         err.add(v, 0, back, 0, len);
@@ -129,6 +131,19 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             }
             System.arraycopy(buf, (int) (start - first), v, 0, v.length);
         }
+    }
+
+    /**
+     * Codes as below, and for NF4 (m ≠ 0) the error of each value against its code's value × scale added to err in the
+     * same vector pass; returns whether it was added (else the caller measures it).
+     */
+    private static boolean codes(Codebook4 cb, float[] v, int len, float m, float scale, int[] codes, QuantError.Acc err) {
+        if (cb != Codebook4.NF4 || m == 0) {
+            codes(cb, v, len, m, codes);
+            return false;
+        }
+        Nf4Codes.codes(v, len, 1f / m, scale, codes, err);
+        return true;
     }
 
     /** Codes of v[0, len) for scale m (absmax): the codebook's decision on v · (1/m) clamped to [-1, 1]; zeros for m = 0. */
@@ -171,16 +186,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
                 float[] pv = null;
                 int[] pc = null;
+                boolean pCounted = false;
                 for (int b = b0; b < b1; b++) { // packed one block later, as in quantize
                     int off = (b - b0) * block, len = Math.min(block, count - off);
                     float[] v = len == block ? xs[b & 1] : new float[len];
                     System.arraycopy(gv, off, v, 0, len);
-                    codes(cb, v, len, absmax[b], cs[b & 1]);
-                    if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b - 1), zero, packed, back, local);
+                    boolean counted = codes(cb, v, len, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), cs[b & 1], local);
+                    if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b - 1), zero, packed, pCounted ? null : back, local);
                     pv = v;
                     pc = cs[b & 1];
+                    pCounted = counted;
                 }
-                finish(cb, b1 - 1, block, pv, pc, absmax[b1 - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b1 - 1), zero, packed, back, local);
+                finish(cb, b1 - 1, block, pv, pc, absmax[b1 - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b1 - 1), zero, packed, pCounted ? null : back, local);
             }
             err.merge(local);
         });

@@ -30,4 +30,36 @@ public final class Nf4Codes {
         }
         for (; i < len; i++) codes[i] = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
     }
+
+    private static final float[] VALUES = Codebook4.NF4.table();
+
+    /**
+     * As {@link #codes(float[], int, float, int[])}, and each value's error against its code's value × scale (what
+     * bitsandbytes dequantizes) added to err in the same pass: the pivot compares that count the code also pick its
+     * value (a blend per pivot), so no table lookup and no second loop.
+     */
+    public static void codes(float[] v, int len, float inv, float scale, int[] codes, QuantError.Acc err) {
+        FloatVector sig = FloatVector.zero(F), sq = FloatVector.zero(F);
+        IntVector max = IntVector.zero(I);
+        int i = 0;
+        for (; i < F.loopBound(len); i += F.length()) {
+            FloatVector o = FloatVector.fromArray(F, v, i), x = o.mul(inv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
+            IntVector c = IntVector.zero(I);
+            for (int k = 0; k < Codebook4.NF4_PIVOTS.length; k++) {
+                VectorMask<Float> gt = x.compare(VectorOperators.GT, Codebook4.NF4_PIVOTS[k]);
+                c = c.add(1, gt.cast(I));
+                q = q.blend(VALUES[k + 1], gt);
+            }
+            c.intoArray(codes, i);
+            FloatVector e = o.sub(q.mul(scale));
+            sig = o.fma(o, sig);
+            sq = e.fma(e, sq);
+            max = max.max(e.abs().reinterpretAsInts());
+        }
+        err.addLanes(sig, sq, max, i);
+        for (; i < len; i++) {
+            codes[i] = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+            err.add(v[i], VALUES[codes[i]] * scale);
+        }
+    }
 }

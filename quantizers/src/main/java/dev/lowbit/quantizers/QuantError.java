@@ -1,5 +1,10 @@
 package dev.lowbit.quantizers;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * How far a dequantized tensor is from the original: RMSE, max |error|, SNR in dB (signal power over error power)
  * and relative Frobenius error ‖W − Ŵ‖ / ‖W‖.
@@ -19,13 +24,42 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             max = Math.max(max, Math.abs(e));
         }
 
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+        private static final int CHUNK = 256;
+        private float[] lanes;
+
         /**
-         * Adds original[oOff + i] against dequantized[dOff + i] for i in [0, len): the same sums in the same order as
-         * add() element by element (so the same numbers), kept in locals rather than fields while the loop runs.
+         * Adds original[oOff + i] against dequantized[dOff + i] for i in [0, len). Chunks of {@value #CHUNK} values are
+         * summed in float vector lanes (squares by FMA, |error| maxed over its bits: finite non-negative floats order
+         * like their bits), and each chunk's lanes are added to the double totals in lane order: the same statistics as
+         * add() element by element up to float rounding within a chunk, and the same numbers on every run.
          */
         public void add(float[] original, int oOff, float[] dequantized, int dOff, int len) {
+            int l = F.length();
+            if (lanes == null) lanes = new float[6 * l];
             double s = signal, err = error, m = max;
-            for (int i = 0; i < len; i++) {
+            int i = 0;
+            while (i < F.loopBound(len)) {
+                int end = Math.min(F.loopBound(len), i + CHUNK);
+                FloatVector vs = FloatVector.zero(F), ve = FloatVector.zero(F);
+                IntVector vm = IntVector.zero(I);
+                for (; i < end; i += l) {
+                    FloatVector o = FloatVector.fromArray(F, original, oOff + i), e = o.sub(FloatVector.fromArray(F, dequantized, dOff + i));
+                    vs = o.fma(o, vs);
+                    ve = e.fma(e, ve);
+                    vm = vm.max(e.abs().reinterpretAsInts());
+                }
+                vs.intoArray(lanes, 0);
+                ve.intoArray(lanes, l);
+                vm.reinterpretAsFloats().intoArray(lanes, 2 * l);
+                for (int k = 0; k < l; k++) {
+                    s += lanes[k];
+                    err += lanes[l + k];
+                    m = Math.max(m, lanes[2 * l + k]);
+                }
+            }
+            for (; i < len; i++) {
                 double o = original[oOff + i], e = o - dequantized[dOff + i];
                 s += o * o;
                 err += e * e;
@@ -37,7 +71,35 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             max = m;
         }
 
+        private int pending; // values in the partial lanes (lanes[3l, 6l)) not yet in the totals
+
+        /**
+         * Adds count values' lane partials: Σ original², Σ error² and max |error| (as bits) per lane, kept in float
+         * lanes across calls and added to the double totals every {@value #CHUNK} values and by result().
+         */
+        void addLanes(FloatVector signalLanes, FloatVector errorLanes, IntVector maxBits, int count) {
+            int l = F.length();
+            if (lanes == null) lanes = new float[6 * l];
+            signalLanes.add(FloatVector.fromArray(F, lanes, 3 * l)).intoArray(lanes, 3 * l);
+            errorLanes.add(FloatVector.fromArray(F, lanes, 4 * l)).intoArray(lanes, 4 * l);
+            maxBits.max(FloatVector.fromArray(F, lanes, 5 * l).reinterpretAsInts()).reinterpretAsFloats().intoArray(lanes, 5 * l);
+            n += count;
+            if ((pending += count) >= CHUNK) flush();
+        }
+
+        private void flush() {
+            int l = F.length();
+            for (int k = 0; k < l; k++) {
+                signal += lanes[3 * l + k];
+                error += lanes[4 * l + k];
+                max = Math.max(max, lanes[5 * l + k]);
+            }
+            Arrays.fill(lanes, 3 * l, 6 * l, 0f);
+            pending = 0;
+        }
+
         public synchronized void merge(Acc o) {
+            if (o.pending > 0) o.flush();
             n += o.n;
             signal += o.signal;
             error += o.error;
@@ -45,6 +107,7 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
         }
 
         public QuantError result() {
+            if (pending > 0) flush();
             double snr = error == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / error);
             return new QuantError(n, n == 0 ? 0 : Math.sqrt(error / n), max, snr, signal == 0 ? 0 : Math.sqrt(error / signal));
         }

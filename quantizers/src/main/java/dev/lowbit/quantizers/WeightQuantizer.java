@@ -154,16 +154,8 @@ public final class WeightQuantizer {
         long n = src.numel();
         int blocks = Math.toIntExact((n + r.block() - 1) / r.block());
         float[] a = new float[blocks];
-        Blocks.parallel(blocks, 1 << 12, (lo, hi) -> {
-            float[] x = new float[r.block()];
-            for (int b = lo; b < hi; b++) {
-                long start = (long) b * r.block();
-                int len = (int) Math.min(r.block(), n - start);
-                float[] v = len == x.length ? x : new float[len];
-                src.read(start, v);
-                a[b] = Blocks.absmax(v, t.name(), start);
-            }
-        });
+        int block = r.block();
+        Blocks.parallel(blocks, 1 << 12, (lo, hi) -> src.blockAbsmax(block, lo, hi, a, new float[Math.max(1, (1 << 14) / block) * block], t.name()));
         return a;
     }
 

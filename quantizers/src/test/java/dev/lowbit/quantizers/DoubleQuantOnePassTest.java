@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Plain NF4/FP4 double quantization in one pass (offset given) against the two-pass path (scales, then their double
  * quantization, then the error in a second read of the source): the same bytes, and the same error up to the order of
- * additions. Sizes cover a partial last block and a partial last nested block, and several tasks.
+ * additions and float32 partial sums. Sizes cover a partial last block and a partial last nested block, and several tasks.
  */
 class DoubleQuantOnePassTest {
     @Test
@@ -33,9 +33,10 @@ class DoubleQuantOnePassTest {
                     assertArrayEquals(two.nested().nestedAbsmax(), one.nested().nestedAbsmax(), what);
                     assertEquals(two.nested().offset(), one.nested().offset(), what);
                     assertEquals(two.error().count(), one.error().count(), what);
-                    assertEquals(two.error().maxAbs(), one.error().maxAbs(), what);
-                    assertEquals(two.error().rmse(), one.error().rmse(), 1e-12 * two.error().rmse(), what);
-                    assertEquals(two.error().snrDb(), one.error().snrDb(), 1e-9, what);
+                    // NF4's one pass measures the error in float32 vector lanes (see Nf4Codes), the two-pass path in double
+                    assertEquals(two.error().maxAbs(), one.error().maxAbs(), 1e-6 * two.error().maxAbs(), what);
+                    assertEquals(two.error().rmse(), one.error().rmse(), 1e-5 * two.error().rmse(), what);
+                    assertEquals(two.error().snrDb(), one.error().snrDb(), 1e-4, what);
                 }
             }
         }

@@ -48,6 +48,39 @@ class GoldenTest {
         }
     }
 
+    /**
+     * The fused pass (codes and their error against code value × scale) gives the plain pass's codes, and the error
+     * statistics computed here in double from the published table (float32 lanes inside: 1e-6 relative).
+     */
+    @Test
+    void nf4FusedCodesAndErrorEqualAPlainComputation() {
+        java.util.Random r = new java.util.Random(11);
+        for (int len : new int[] {64, 61, 7, 256, 1000}) {
+            float[] v = new float[len];
+            for (int i = 0; i < len; i++) v[i] = (float) (r.nextGaussian() * 0.03);
+            float m = 0;
+            for (float x : v) m = Math.max(m, Math.abs(x));
+            float scale = m * 0.97f; // a double-quantized scale differs a little from the absmax the codes are made with
+            int[] plain = new int[len], fused = new int[len];
+            Nf4Codes.codes(v, len, 1f / m, plain);
+            QuantError.Acc acc = new QuantError.Acc();
+            Nf4Codes.codes(v, len, 1f / m, scale, fused, acc);
+            assertArrayEquals(plain, fused, "len " + len);
+            double sig = 0, err = 0, max = 0;
+            for (int i = 0; i < len; i++) {
+                double e = v[i] - (double) (NF4_PUBLISHED[plain[i]] * scale);
+                sig += (double) v[i] * v[i];
+                err += e * e;
+                max = Math.max(max, Math.abs(e));
+            }
+            QuantError q = acc.result();
+            assertEquals(len, q.count());
+            assertEquals(Math.sqrt(err / len), q.rmse(), 1e-6 * q.rmse(), "rmse, len " + len);
+            assertEquals(max, q.maxAbs(), 1e-6 * max, "max, len " + len);
+            assertEquals(Math.sqrt(err / sig), q.relFrobenius(), 1e-6 * q.relFrobenius(), "rel, len " + len);
+        }
+    }
+
     /** The vector codes are the nearest published codes (ties low), including pivots, ±1, beyond ±1 and a tail off the vector length. */
     @Test
     void nf4VectorCodesEqualTheScalarTwin() {
