@@ -1,7 +1,6 @@
 package dev.lowbit.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import dev.lowbit.quantizers.Blocks;
 import java.util.function.IntConsumer;
 
 /**
@@ -13,7 +12,6 @@ public final class Kernels {
 
     private static final VectorOps OPS = choose();
     static final int TOKEN_BLOCK = 512;
-    private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
 
     private static VectorOps choose() {
         if ("scalar".equals(System.getProperty("lowbit.kernels"))) return new ScalarOps();
@@ -29,7 +27,7 @@ public final class Kernels {
     }
 
     public static int threads() {
-        return POOL.getParallelism();
+        return Blocks.threads();
     }
 
     /** out[t][r] = x[t] · w[r] (+ bias[r]): x is [tokens × w.cols()], out is [tokens × w.rows()]. */
@@ -78,33 +76,8 @@ public final class Kernels {
         }
     }
 
-    /** Runs body(0 .. n-1) on the kernel pool and waits. */
+    /** Runs body(0 .. n-1) on the calling thread and threads() − 1 workers and waits ({@link Blocks#forEach}). */
     public static void parallel(int n, IntConsumer body) {
-        if (n == 1 || threads() == 1) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        POOL.invoke(new Range(body, 0, n));
-    }
-
-    private static final class Range extends RecursiveAction {
-        private final IntConsumer body;
-        private final int lo, hi;
-
-        Range(IntConsumer body, int lo, int hi) {
-            this.body = body;
-            this.lo = lo;
-            this.hi = hi;
-        }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                body.accept(lo);
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Range(body, lo, mid), new Range(body, mid, hi));
-        }
+        Blocks.forEach(n, body);
     }
 }

@@ -1,11 +1,13 @@
 package dev.lowbit.quantizers;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import java.util.stream.IntStream;
 
 /** Shared helpers of the block quantizers (parallel() is also used by the GGUF export). */
 public final class Blocks {
@@ -18,20 +20,54 @@ public final class Blocks {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
-    private static final ForkJoinPool POOL = new ForkJoinPool(Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
+    private static final int THREADS = Math.max(1, Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS - 1)); // the caller is the other thread
 
-    /** Runs body over [0, n) in slices of at most `grain`, on a pool of -Dlowbit.threads threads (default: all cores). */
+    /** Runs body over [0, n) in slices of at most `grain` on threads() threads ({@link #forEach}). */
     public static void parallel(int n, int grain, RangeBody body) {
-        int slices = (n + grain - 1) / grain;
-        if (slices <= 1 || POOL.getParallelism() == 1) {
-            for (int s = 0; s < slices; s++) body.run(s * grain, Math.min(n, (s + 1) * grain));
+        forEach((n + grain - 1) / grain, s -> body.run(s * grain, Math.min(n, (s + 1) * grain)));
+    }
+
+    /**
+     * Runs body(0 .. n-1) on the calling thread and threads() − 1 pool workers, which claim chunks of indices from a
+     * shared counter, and waits; -Dlowbit.threads sets threads() (default: all cores). The caller works instead of
+     * sleeping, and no worker ever waits on another's task: a fork/join split made the pool add compensating threads
+     * (four on two cores), which then took turns on the cores.
+     */
+    public static void forEach(int n, IntConsumer body) {
+        if (n <= 1 || THREADS == 1) {
+            for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        POOL.submit(() -> IntStream.range(0, slices).parallel().forEach(s -> body.run(s * grain, Math.min(n, (s + 1) * grain)))).join();
+        int chunk = Math.max(1, n / (8 * THREADS));
+        AtomicInteger next = new AtomicInteger();
+        Runnable claim = () -> {
+            for (int i0; (i0 = next.getAndAdd(chunk)) < n; )
+                for (int i = i0, end = Math.min(n, i0 + chunk); i < end; i++) body.accept(i);
+        };
+        int helpers = Math.min(THREADS - 1, (n + chunk - 1) / chunk - 1);
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[helpers];
+        for (int k = 0; k < helpers; k++) tasks[k] = POOL.submit(claim);
+        Throwable failed = null;
+        try {
+            claim.run();
+        } catch (RuntimeException | Error e) {
+            failed = e;
+            next.set(n); // the helpers stop at their next claim
+        }
+        for (ForkJoinTask<?> t : tasks) {
+            try {
+                t.join();
+            } catch (RuntimeException | Error e) {
+                if (failed == null) failed = e;
+            }
+        }
+        if (failed instanceof RuntimeException e) throw e;
+        if (failed instanceof Error e) throw e;
     }
 
     public static int threads() {
-        return POOL.getParallelism();
+        return THREADS;
     }
 
     static void checkBlock(int block) {
