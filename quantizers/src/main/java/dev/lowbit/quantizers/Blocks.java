@@ -1,8 +1,5 @@
 package dev.lowbit.quantizers;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -21,7 +18,7 @@ public final class Blocks {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     private static final int THREADS = Math.max(1, Integer.getInteger("lowbit.threads", Runtime.getRuntime().availableProcessors()));
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS - 1)); // the caller is the other thread
+    private static final Team TEAM = new Team(THREADS);
 
     /** Runs body over [0, n) in slices of at most `grain` on threads() threads ({@link #forEach}). */
     public static void parallel(int n, int grain, RangeBody body) {
@@ -29,41 +26,13 @@ public final class Blocks {
     }
 
     /**
-     * Runs body(0 .. n-1) on the calling thread and threads() − 1 pool workers, which claim chunks of indices from a
-     * shared counter, and waits; -Dlowbit.threads sets threads() (default: all cores). The caller works instead of
-     * sleeping, and no worker ever waits on another's task: a fork/join split made the pool add compensating threads
-     * (four on two cores), which then took turns on the cores.
+     * Runs body(0 .. n-1) on the calling thread and threads() − 1 workers, which claim chunks of indices from a shared
+     * counter ({@link Team}), and waits; -Dlowbit.threads sets threads() (default: all cores). The caller works instead
+     * of sleeping: a fork/join pool whose workers joined each other's tasks added compensating threads (four on two
+     * cores), which then took turns on the cores.
      */
     public static void forEach(int n, IntConsumer body) {
-        if (n <= 1 || THREADS == 1) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        int chunk = Math.max(1, n / (8 * THREADS));
-        AtomicInteger next = new AtomicInteger();
-        Runnable claim = () -> {
-            for (int i0; (i0 = next.getAndAdd(chunk)) < n; )
-                for (int i = i0, end = Math.min(n, i0 + chunk); i < end; i++) body.accept(i);
-        };
-        int helpers = Math.min(THREADS - 1, (n + chunk - 1) / chunk - 1);
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[helpers];
-        for (int k = 0; k < helpers; k++) tasks[k] = POOL.submit(claim);
-        Throwable failed = null;
-        try {
-            claim.run();
-        } catch (RuntimeException | Error e) {
-            failed = e;
-            next.set(n); // the helpers stop at their next claim
-        }
-        for (ForkJoinTask<?> t : tasks) {
-            try {
-                t.join();
-            } catch (RuntimeException | Error e) {
-                if (failed == null) failed = e;
-            }
-        }
-        if (failed instanceof RuntimeException e) throw e;
-        if (failed instanceof Error e) throw e;
+        TEAM.run(n, body);
     }
 
     public static int threads() {
