@@ -11,10 +11,19 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public record QuantError(long count, double rmse, double maxAbs, double snrDb, double relFrobenius) {
 
-    /** Accumulates squared signal and error in double; merge() combines partial sums from parallel blocks. */
+    /**
+     * Accumulates squared signal and error in double totals (vector paths sum up to {@value #CHUNK} values in float32
+     * lanes first); merge() combines partial sums from parallel blocks.
+     */
     public static final class Acc {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+        private static final int CHUNK = 256;
+
         long n;
         double signal, error, max;
+        private float[] lanes; // [0, 3l): add()'s scratch; [3l, 6l): addLanes()'s partials, `pending` values not yet in the totals
+        private int pending;
 
         public void add(float original, float dequantized) {
             double e = (double) original - dequantized;
@@ -23,11 +32,6 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             error += e * e;
             max = Math.max(max, Math.abs(e));
         }
-
-        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-        private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-        private static final int CHUNK = 256;
-        private float[] lanes;
 
         /**
          * Adds original[oOff + i] against dequantized[dOff + i] for i in [0, len). Chunks of {@value #CHUNK} values are
@@ -70,8 +74,6 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
             error = err;
             max = m;
         }
-
-        private int pending; // values in the partial lanes (lanes[3l, 6l)) not yet in the totals
 
         /**
          * Adds count values' lane partials: Σ original², Σ error² and max |error| (as bits) per lane, kept in float
