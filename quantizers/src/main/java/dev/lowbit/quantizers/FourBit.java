@@ -68,13 +68,13 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 boolean counted = false;
                 if (searched && m != 0) absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
                 else if (doubleQuant) codes(cb, v, len, m, codes);
-                else counted = codes(cb, v, len, m, m, codes, local);
-                if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
+                else counted = codes(cb, v, 0, len, m, m, codes, local);
+                if (pv != null) finish(cb, b - 1, block, pv, 0, pv.length, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
                 pv = v;
                 pc = codes;
                 pCounted = counted;
             }
-            if (pv != null) finish(cb, hi - 1, block, pv, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
+            if (pv != null) finish(cb, hi - 1, block, pv, 0, pv.length, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
             err.merge(local);
         });
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
@@ -84,17 +84,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
 
     /**
      * Packs block b's codes two per byte (first element in the high nibble) and, given a buffer for the dequantized
-     * values, adds the block's error against scale: its absmax m, or its double-quantized scale (with double
-     * quantization of other scales, the error is measured in {@link #errorAgainst}).
+     * values, adds the error of the block's values v[off, off + len) against scale: its absmax m, or its
+     * double-quantized scale (with double quantization of other scales, the error is measured in
+     * {@link #errorAgainst}).
      */
-    private static void finish(Codebook4 cb, int b, int block, float[] v, int[] codes, float m, float scale, int zero, byte[] packed, float[] back,
-            QuantError.Acc err) {
-        int len = v.length, base = (int) ((long) b * block >>> 1), pairs = len >>> 1;
+    private static void finish(Codebook4 cb, int b, int block, float[] v, int off, int len, int[] codes, float m, float scale, int zero, byte[] packed,
+            float[] back, QuantError.Acc err) {
+        int base = (int) ((long) b * block >>> 1), pairs = len >>> 1;
         for (int j = 0; j < pairs; j++) packed[base + j] = (byte) (codes[2 * j] << 4 | codes[2 * j + 1]);
         if ((len & 1) != 0) packed[base + pairs] = (byte) (codes[len - 1] << 4 | (m == 0 ? 0 : zero)); // an odd tail pads with the code of 0 · (1/absmax)
         if (back == null) return;
         for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
-        err.add(v, 0, back, 0, len);
+        err.add(v, off, back, 0, len);
     }
 
     /**
@@ -134,16 +135,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
     }
 
     /**
-     * Codes as below, and for NF4 (m ≠ 0) the error of each value against its code's value × scale added to err in the
-     * same vector pass; returns whether it was added (else the caller measures it).
+     * Codes of v[off, off + len) as below, and for NF4 (m ≠ 0) the error of each value against its code's value × scale
+     * added to err in the same vector pass; returns whether it was added (else the caller measures it).
      */
-    private static boolean codes(Codebook4 cb, float[] v, int len, float m, float scale, int[] codes, QuantError.Acc err) {
-        if (cb != Codebook4.NF4 || m == 0) {
-            codes(cb, v, len, m, codes);
-            return false;
+    private static boolean codes(Codebook4 cb, float[] v, int off, int len, float m, float scale, int[] codes, QuantError.Acc err) {
+        if (cb == Codebook4.NF4 && m != 0) {
+            Nf4Codes.codes(v, off, len, 1f / m, scale, codes, err);
+            return true;
         }
-        Nf4Codes.codes(v, len, 1f / m, scale, codes, err);
-        return true;
+        float inv = 1f / m;
+        if (m == 0) Arrays.fill(codes, 0, len, 0);
+        else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[off + i] * inv)));
+        return false;
     }
 
     /** Codes of v[0, len) for scale m (absmax): the codebook's decision on v · (1/m) clamped to [-1, 1]; zeros for m = 0. */
@@ -157,7 +160,8 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
     /**
      * Plain scales with double quantization, in one pass over the source: the double-quantized scale of a block
      * depends only on the offset (given) and on the 255 other absmax of its nested block, so each task takes whole
-     * nested blocks (256 blocks): reads their values once, takes their absmax, double-quantizes them, then codes,
+     * nested blocks (256 blocks): takes their absmax (from the bits for 16-bit floats), double-quantizes them, then
+     * reads their values again (now from the cache) a few blocks at a time into a buffer that stays in L1, codes,
      * packs and measures each block against the scale it will dequantize with. The bytes are those of the two-pass
      * path (codes from the plain absmax, as bitsandbytes).
      */
@@ -167,41 +171,47 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
         byte[] packed = new byte[Math.toIntExact((n + 1) / 2)], dqCodes = new byte[blocks];
         float[] absmax = new float[blocks], nested = new float[groups], map = DynamicMap.signed();
         QuantError.Acc err = new QuantError.Acc();
-        int zero = cb.code(0f), groupValues = DoubleQuant.NESTED_BLOCK * block;
+        int zero = cb.code(0f), chunk = Math.max(1, CHUNK_VALUES / block);
         Blocks.parallel(groups, 16, (g0, g1) -> {
-            float[] values = new float[groupValues], back = new float[block];
-            float[][] xs = {new float[block], new float[block]};
+            float[] scratch = new float[Math.max(1, Span.SPAN / block) * block], values = new float[chunk * block], back = new float[block];
             int[][] cs = {new int[block], new int[block]};
             QuantError.Acc local = new QuantError.Acc();
             for (int g = g0; g < g1; g++) {
                 int b0 = g * DoubleQuant.NESTED_BLOCK, b1 = Math.min(blocks, b0 + DoubleQuant.NESTED_BLOCK);
-                long first = (long) b0 * block;
-                int count = (int) (Math.min(n, (long) b1 * block) - first);
-                float[] gv = count == groupValues ? values : new float[count];
-                src.read(first, gv);
-                for (int b = b0; b < b1; b++) {
-                    int off = (b - b0) * block;
-                    absmax[b] = Blocks.absmax(gv, off, Math.min(block, count - off), name, first + off);
-                }
+                src.blockAbsmax(block, b0, b1, absmax, scratch, name);
                 DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
-                float[] pv = null;
-                int[] pc = null;
-                boolean pCounted = false;
-                for (int b = b0; b < b1; b++) { // packed one block later, as in quantize
-                    int off = (b - b0) * block, len = Math.min(block, count - off);
-                    float[] v = len == block ? xs[b & 1] : new float[len];
-                    System.arraycopy(gv, off, v, 0, len);
-                    boolean counted = codes(cb, v, len, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), cs[b & 1], local);
-                    if (pv != null) finish(cb, b - 1, block, pv, pc, absmax[b - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b - 1), zero, packed, pCounted ? null : back, local);
-                    pv = v;
-                    pc = cs[b & 1];
-                    pCounted = counted;
+                for (int c0 = b0; c0 < b1; c0 += chunk) {
+                    int c1 = Math.min(b1, c0 + chunk);
+                    long first = (long) c0 * block;
+                    int count = (int) (Math.min(n, (long) c1 * block) - first);
+                    float[] v = count == values.length ? values : new float[count];
+                    src.read(first, v);
+                    int pb = -1; // each block is packed one block later: codes are read right after the vector stores
+                    boolean pCounted = false;
+                    for (int b = c0; b < c1; b++) {
+                        int off = (b - c0) * block, len = Math.min(block, count - off);
+                        boolean counted = codes(cb, v, off, len, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), cs[b & 1], local);
+                        if (pb >= 0) pack(cb, pb, c0, block, v, count, cs[pb & 1], absmax, map, dqCodes, nested, offset, zero, packed, pCounted ? null : back, local);
+                        pb = b;
+                        pCounted = counted;
+                    }
+                    pack(cb, pb, c0, block, v, count, cs[pb & 1], absmax, map, dqCodes, nested, offset, zero, packed, pCounted ? null : back, local);
                 }
-                finish(cb, b1 - 1, block, pv, pc, absmax[b1 - 1], DoubleQuant.scale(map, dqCodes, nested, offset, b1 - 1), zero, packed, pCounted ? null : back, local);
             }
             err.merge(local);
         });
         return new FourBit(cb, block, src.shape(), packed, absmax, new DoubleQuant(dqCodes, nested, offset), err.result());
+    }
+
+    /** Values per read in {@link #doubleQuantOnePass}: 4 KiB of floats, which stay in L1 between the read and the codes. */
+    private static final int CHUNK_VALUES = 1024;
+
+    /** {@link #finish} for block b of a chunk that starts at block c0 and holds count values in v. */
+    private static void pack(Codebook4 cb, int b, int c0, int block, float[] v, int count, int[] codes, float[] absmax, float[] map, byte[] dqCodes,
+            float[] nested, float offset, int zero, byte[] packed, float[] back, QuantError.Acc err) {
+        int off = (b - c0) * block;
+        finish(cb, b, block, v, off, Math.min(block, count - off), codes, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), zero, packed,
+                back, err);
     }
 
     /** The importance of elements [start, start+len) of the flattened weight (column = index mod cols), or null. */

@@ -36,14 +36,14 @@ public final class Nf4Codes {
     /**
      * As {@link #codes(float[], int, float, int[])}, and each value's error against its code's value × scale (what
      * bitsandbytes dequantizes) added to err in the same pass: the pivot compares that count the code also pick its
-     * value (a blend per pivot), so no table lookup and no second loop.
+     * value (a blend per pivot), so no table lookup and no second loop. The block is v[off, off + len).
      */
-    public static void codes(float[] v, int len, float inv, float scale, int[] codes, QuantError.Acc err) {
+    public static void codes(float[] v, int off, int len, float inv, float scale, int[] codes, QuantError.Acc err) {
         FloatVector sig = FloatVector.zero(F), sq = FloatVector.zero(F);
         IntVector max = IntVector.zero(I);
         int i = 0;
         for (; i < F.loopBound(len); i += F.length()) {
-            FloatVector o = FloatVector.fromArray(F, v, i), x = o.mul(inv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
+            FloatVector o = FloatVector.fromArray(F, v, off + i), x = o.mul(inv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
             IntVector c = IntVector.zero(I);
             for (int k = 0; k < Codebook4.NF4_PIVOTS.length; k++) {
                 VectorMask<Float> gt = x.compare(VectorOperators.GT, Codebook4.NF4_PIVOTS[k]);
@@ -58,8 +58,8 @@ public final class Nf4Codes {
         }
         err.addLanes(sig, sq, max, i);
         for (; i < len; i++) {
-            codes[i] = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
-            err.add(v[i], VALUES[codes[i]] * scale);
+            codes[i] = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[off + i] * inv)));
+            err.add(v[off + i], VALUES[codes[i]] * scale);
         }
     }
 }

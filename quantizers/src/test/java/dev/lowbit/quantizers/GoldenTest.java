@@ -50,7 +50,8 @@ class GoldenTest {
 
     /**
      * The fused pass (codes and their error against code value × scale) gives the plain pass's codes, and the error
-     * statistics computed here in double from the published table (float32 lanes inside: 1e-6 relative).
+     * statistics computed here in double from the published table (float32 lanes inside: 1e-6 relative); the block
+     * sits at an offset inside a larger array whose other values must not count.
      */
     @Test
     void nf4FusedCodesAndErrorEqualAPlainComputation() {
@@ -64,7 +65,10 @@ class GoldenTest {
             int[] plain = new int[len], fused = new int[len];
             Nf4Codes.codes(v, len, 1f / m, plain);
             QuantError.Acc acc = new QuantError.Acc();
-            Nf4Codes.codes(v, len, 1f / m, scale, fused, acc);
+            float[] inside = new float[len + 12];
+            java.util.Arrays.fill(inside, 9f);
+            System.arraycopy(v, 0, inside, 5, len);
+            Nf4Codes.codes(inside, 5, len, 1f / m, scale, fused, acc);
             assertArrayEquals(plain, fused, "len " + len);
             double sig = 0, err = 0, max = 0;
             for (int i = 0; i < len; i++) {
