@@ -28,13 +28,14 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
 
     /**
      * As above; offset, when not NaN, is the double quantization's offset (the mean of the plain absmax, which the
-     * caller already computed for the file's header): then plain double quantization runs in one pass, see
-     * {@link #doubleQuantOnePass}.
+     * caller already computed for the file's header). Plain scales (no importance, no search) run in one pass, see
+     * {@link #onePass}, with double quantization when the offset is given; double quantization without it takes the
+     * two-pass path.
      */
     public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search,
             float offset) {
         Blocks.checkBlock(block);
-        if (doubleQuant && importance == null && !search && !Float.isNaN(offset)) return doubleQuantOnePass(src, cb, block, name, offset);
+        if (importance == null && !search && !(doubleQuant && Float.isNaN(offset))) return onePass(src, cb, block, name, doubleQuant ? offset : Float.NaN);
         long[] shape = src.shape();
         int cols = Math.toIntExact(shape[shape.length - 1]);
         if (importance != null && importance.length != cols)
@@ -56,7 +57,6 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             QuantError.Acc local = new QuantError.Acc();
             float[] pv = null;
             int[] pc = null;
-            boolean pCounted = false;
             for (int b = lo; b < hi; b++) {
                 long start = (long) b * block;
                 int len = (int) Math.min(block, n - start);
@@ -65,16 +65,13 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 span.read(b, hi, v);
                 float m = Blocks.absmax(v, name, start);
                 absmax[b] = m;
-                boolean counted = false;
                 if (searched && m != 0) absmax[b] = ScaleSearch.codebook(cb, v, len, m, weights(importance, start, len), 0, codes);
-                else if (doubleQuant) codes(cb, v, len, m, codes);
-                else counted = codes(cb, v, 0, len, m, m, codes, local);
-                if (pv != null) finish(cb, b - 1, block, pv, 0, pv.length, pc, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
+                else codes(cb, v, 0, len, m, codes, 0);
+                if (pv != null) finish(cb, b - 1, block, pv, 0, pv.length, pc, 0, absmax[b - 1], absmax[b - 1], zero, packed, doubleQuant ? null : back, local);
                 pv = v;
                 pc = codes;
-                pCounted = counted;
             }
-            if (pv != null) finish(cb, hi - 1, block, pv, 0, pv.length, pc, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant || pCounted ? null : back, local);
+            if (pv != null) finish(cb, hi - 1, block, pv, 0, pv.length, pc, 0, absmax[hi - 1], absmax[hi - 1], zero, packed, doubleQuant ? null : back, local);
             err.merge(local);
         });
         if (!doubleQuant) return new FourBit(cb, block, src.shape(), packed, absmax, null, err.result());
@@ -88,13 +85,13 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
      * double-quantized scale (with double quantization of other scales, the error is measured in
      * {@link #errorAgainst}).
      */
-    private static void finish(Codebook4 cb, int b, int block, float[] v, int off, int len, int[] codes, float m, float scale, int zero, byte[] packed,
-            float[] back, QuantError.Acc err) {
+    private static void finish(Codebook4 cb, int b, int block, float[] v, int off, int len, int[] codes, int cOff, float m, float scale, int zero,
+            byte[] packed, float[] back, QuantError.Acc err) {
         int base = (int) ((long) b * block >>> 1), pairs = len >>> 1;
-        for (int j = 0; j < pairs; j++) packed[base + j] = (byte) (codes[2 * j] << 4 | codes[2 * j + 1]);
-        if ((len & 1) != 0) packed[base + pairs] = (byte) (codes[len - 1] << 4 | (m == 0 ? 0 : zero)); // an odd tail pads with the code of 0 · (1/absmax)
+        for (int j = 0; j < pairs; j++) packed[base + j] = (byte) (codes[cOff + 2 * j] << 4 | codes[cOff + 2 * j + 1]);
+        if ((len & 1) != 0) packed[base + pairs] = (byte) (codes[cOff + len - 1] << 4 | (m == 0 ? 0 : zero)); // an odd tail pads with the code of 0 · (1/absmax)
         if (back == null) return;
-        for (int i = 0; i < len; i++) back[i] = cb.value(codes[i]) * scale;
+        for (int i = 0; i < len; i++) back[i] = cb.value(codes[cOff + i]) * scale;
         err.add(v, off, back, 0, len);
     }
 
@@ -135,84 +132,68 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
     }
 
     /**
-     * Codes of v[off, off + len) as below, and for NF4 (m ≠ 0) the error of each value against its code's value × scale
-     * added to err in the same vector pass; returns whether it was added (else the caller measures it).
+     * Codes of v[off, off + len) into codes[cOff, cOff + len) for scale m (absmax): the codebook's decision on v · (1/m)
+     * clamped to [-1, 1]; zeros for m = 0.
      */
-    private static boolean codes(Codebook4 cb, float[] v, int off, int len, float m, float scale, int[] codes, QuantError.Acc err) {
-        if (cb == Codebook4.NF4 && m != 0) {
-            Nf4Codes.codes(v, off, len, 1f / m, scale, codes, err);
-            return true;
-        }
+    private static void codes(Codebook4 cb, float[] v, int off, int len, float m, int[] codes, int cOff) {
         float inv = 1f / m;
-        if (m == 0) Arrays.fill(codes, 0, len, 0);
-        else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[off + i] * inv)));
-        return false;
-    }
-
-    /** Codes of v[0, len) for scale m (absmax): the codebook's decision on v · (1/m) clamped to [-1, 1]; zeros for m = 0. */
-    private static void codes(Codebook4 cb, float[] v, int len, float m, int[] codes) {
-        float inv = 1f / m;
-        if (m == 0) Arrays.fill(codes, 0, len, 0);
-        else if (cb == Codebook4.NF4) Nf4Codes.codes(v, len, inv, codes);
-        else for (int i = 0; i < len; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));
+        if (m == 0) Arrays.fill(codes, cOff, cOff + len, 0);
+        else if (cb == Codebook4.NF4 && off == 0 && cOff == 0) Nf4Codes.codes(v, len, inv, codes); // the vector twin of the loop below
+        else for (int i = 0; i < len; i++) codes[cOff + i] = cb.code(Math.max(-1f, Math.min(1f, v[off + i] * inv)));
     }
 
     /**
-     * Plain scales with double quantization, in one pass over the source: the double-quantized scale of a block
-     * depends only on the offset (given) and on the 255 other absmax of its nested block, so each task takes whole
-     * nested blocks (256 blocks): takes their absmax (from the bits for 16-bit floats), double-quantizes them, then
-     * reads their values again (now from the cache) a few blocks at a time into a buffer that stays in L1, codes,
-     * packs and measures each block against the scale it will dequantize with. The bytes are those of the two-pass
-     * path (codes from the plain absmax, as bitsandbytes).
+     * Plain scales (absmax), with double quantization when offset is not NaN, in one pass over the source: the
+     * double-quantized scale of a block depends only on the offset (given) and on the 255 other absmax of its nested
+     * block, so each task takes whole nested blocks (256 blocks): takes their absmax (from the bits for 16-bit floats),
+     * double-quantizes them, then reads their values again (now from the cache) {@value #CHUNK_VALUES} at a time into a
+     * buffer that stays in L1, codes, packs and measures each block against the scale it will dequantize with. The bytes
+     * are those of the two-pass path (codes from the plain absmax, as bitsandbytes).
      */
-    private static FourBit doubleQuantOnePass(FloatSource src, Codebook4 cb, int block, String name, float offset) {
+    private static FourBit onePass(FloatSource src, Codebook4 cb, int block, String name, float offset) {
+        boolean dq = !Float.isNaN(offset);
         long n = src.numel();
         int blocks = Math.toIntExact((n + block - 1) / block), groups = (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK;
-        byte[] packed = new byte[Math.toIntExact((n + 1) / 2)], dqCodes = new byte[blocks];
-        float[] absmax = new float[blocks], nested = new float[groups], map = DynamicMap.signed();
+        byte[] packed = new byte[Math.toIntExact((n + 1) / 2)], dqCodes = dq ? new byte[blocks] : null;
+        float[] absmax = new float[blocks], nested = dq ? new float[groups] : null, map = DynamicMap.signed();
         QuantError.Acc err = new QuantError.Acc();
         int zero = cb.code(0f), chunk = Math.max(1, CHUNK_VALUES / block);
         Blocks.parallel(groups, 16, (g0, g1) -> {
             float[] scratch = new float[Math.max(1, Span.SPAN / block) * block], values = new float[chunk * block], back = new float[block];
-            int[][] cs = {new int[block], new int[block]};
+            float[] inv = new float[chunk], scale = new float[chunk];
+            int[] codes = new int[chunk * block];
             QuantError.Acc local = new QuantError.Acc();
             for (int g = g0; g < g1; g++) {
                 int b0 = g * DoubleQuant.NESTED_BLOCK, b1 = Math.min(blocks, b0 + DoubleQuant.NESTED_BLOCK);
                 src.blockAbsmax(block, b0, b1, absmax, scratch, name);
-                DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
+                if (dq) DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
                 for (int c0 = b0; c0 < b1; c0 += chunk) {
                     int c1 = Math.min(b1, c0 + chunk);
                     long first = (long) c0 * block;
                     int count = (int) (Math.min(n, (long) c1 * block) - first);
                     float[] v = count == values.length ? values : new float[count];
                     src.read(first, v);
-                    int pb = -1; // each block is packed one block later: codes are read right after the vector stores
-                    boolean pCounted = false;
+                    // NF4 codes the chunk's blocks (not the all-zero ones) in one call, the error in its vector lanes
+                    for (int b = c0; b < c1; b++) {
+                        scale[b - c0] = dq ? DoubleQuant.scale(map, dqCodes, nested, offset, b) : absmax[b];
+                        inv[b - c0] = cb == Codebook4.NF4 && absmax[b] != 0 ? 1f / absmax[b] : 0;
+                    }
+                    if (cb == Codebook4.NF4) Nf4Codes.codes(v, 0, count, block, inv, scale, codes, 0, local);
                     for (int b = c0; b < c1; b++) {
                         int off = (b - c0) * block, len = Math.min(block, count - off);
-                        boolean counted = codes(cb, v, off, len, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), cs[b & 1], local);
-                        if (pb >= 0) pack(cb, pb, c0, block, v, count, cs[pb & 1], absmax, map, dqCodes, nested, offset, zero, packed, pCounted ? null : back, local);
-                        pb = b;
-                        pCounted = counted;
+                        boolean counted = inv[b - c0] != 0;
+                        if (!counted) codes(cb, v, off, len, absmax[b], codes, off);
+                        finish(cb, b, block, v, off, len, codes, off, absmax[b], scale[b - c0], zero, packed, counted ? null : back, local);
                     }
-                    pack(cb, pb, c0, block, v, count, cs[pb & 1], absmax, map, dqCodes, nested, offset, zero, packed, pCounted ? null : back, local);
                 }
             }
             err.merge(local);
         });
-        return new FourBit(cb, block, src.shape(), packed, absmax, new DoubleQuant(dqCodes, nested, offset), err.result());
+        return new FourBit(cb, block, src.shape(), packed, absmax, dq ? new DoubleQuant(dqCodes, nested, offset) : null, err.result());
     }
 
-    /** Values per read in {@link #doubleQuantOnePass}: 4 KiB of floats, which stay in L1 between the read and the codes. */
+    /** Values per read in {@link #onePass}: 4 KiB of floats, which stay in L1 between the read and the codes. */
     private static final int CHUNK_VALUES = 1024;
-
-    /** {@link #finish} for block b of a chunk that starts at block c0 and holds count values in v. */
-    private static void pack(Codebook4 cb, int b, int c0, int block, float[] v, int count, int[] codes, float[] absmax, float[] map, byte[] dqCodes,
-            float[] nested, float offset, int zero, byte[] packed, float[] back, QuantError.Acc err) {
-        int off = (b - c0) * block;
-        finish(cb, b, block, v, off, Math.min(block, count - off), codes, absmax[b], DoubleQuant.scale(map, dqCodes, nested, offset, b), zero, packed,
-                back, err);
-    }
 
     /** The importance of elements [start, start+len) of the flattened weight (column = index mod cols), or null. */
     private static float[] weights(float[] importance, long start, int len) {

@@ -39,27 +39,44 @@ public final class Nf4Codes {
      * value (a blend per pivot), so no table lookup and no second loop. The block is v[off, off + len).
      */
     public static void codes(float[] v, int off, int len, float inv, float scale, int[] codes, QuantError.Acc err) {
+        codes(v, off, len, len, new float[] {inv}, new float[] {scale}, codes, 0, err);
+    }
+
+    /**
+     * The blocks of `block` values of v[off, off + count) (the last may be partial), each as above with inv[k] and
+     * scale[k]: codes of v[off + i] into codes[cOff + i]. A block whose inv[k] is 0 is skipped (the caller codes it).
+     * The error partials stay in vector lanes across the blocks and reach err once.
+     */
+    public static void codes(float[] v, int off, int count, int block, float[] inv, float[] scale, int[] codes, int cOff, QuantError.Acc err) {
         FloatVector sig = FloatVector.zero(F), sq = FloatVector.zero(F);
         IntVector max = IntVector.zero(I);
-        int i = 0;
-        for (; i < F.loopBound(len); i += F.length()) {
-            FloatVector o = FloatVector.fromArray(F, v, off + i), x = o.mul(inv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
-            IntVector c = IntVector.zero(I);
-            for (int k = 0; k < Codebook4.NF4_PIVOTS.length; k++) {
-                VectorMask<Float> gt = x.compare(VectorOperators.GT, Codebook4.NF4_PIVOTS[k]);
-                c = c.add(1, gt.cast(I));
-                q = q.blend(VALUES[k + 1], gt);
+        int inLanes = 0;
+        for (int k = 0, start = 0; start < count; k++, start += block) {
+            float iv = inv[k], s = scale[k];
+            if (iv == 0) continue;
+            int len = Math.min(block, count - start), i = 0;
+            for (; i < F.loopBound(len); i += F.length()) {
+                FloatVector o = FloatVector.fromArray(F, v, off + start + i), x = o.mul(iv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
+                IntVector c = IntVector.zero(I);
+                for (int p = 0; p < Codebook4.NF4_PIVOTS.length; p++) {
+                    VectorMask<Float> gt = x.compare(VectorOperators.GT, Codebook4.NF4_PIVOTS[p]);
+                    c = c.add(1, gt.cast(I));
+                    q = q.blend(VALUES[p + 1], gt);
+                }
+                c.intoArray(codes, cOff + start + i);
+                FloatVector e = o.sub(q.mul(s));
+                sig = o.fma(o, sig);
+                sq = e.fma(e, sq);
+                max = max.max(e.abs().reinterpretAsInts());
             }
-            c.intoArray(codes, i);
-            FloatVector e = o.sub(q.mul(scale));
-            sig = o.fma(o, sig);
-            sq = e.fma(e, sq);
-            max = max.max(e.abs().reinterpretAsInts());
+            inLanes += i;
+            for (; i < len; i++) {
+                float o = v[off + start + i];
+                int c = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, o * iv)));
+                codes[cOff + start + i] = c;
+                err.add(o, VALUES[c] * s);
+            }
         }
-        err.addLanes(sig, sq, max, i);
-        for (; i < len; i++) {
-            codes[i] = Codebook4.NF4.code(Math.max(-1f, Math.min(1f, v[off + i] * inv)));
-            err.add(v[off + i], VALUES[codes[i]] * scale);
-        }
+        err.addLanes(sig, sq, max, inLanes);
     }
 }

@@ -41,4 +41,37 @@ class DoubleQuantOnePassTest {
             }
         }
     }
+
+    /**
+     * The one-pass error statistics, plain scales and double-quantized ones, equal those computed here in double from
+     * the source and dequantizeAll() (code value × the scale it dequantizes with).
+     */
+    @Test
+    void errorIsMeasuredAgainstWhatDequantizes() {
+        Random r = new Random(7);
+        for (Codebook4 cb : new Codebook4[] {Codebook4.NF4, Codebook4.FP4}) {
+            for (int n : new int[] {64 * 256 * 3 + 64 * 5 + 9, 1000}) {
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 0.02) * (i / 64 % 13 == 0 ? 0 : 1);
+                float[] plain = new float[(n + 63) / 64];
+                for (int i = 0; i < n; i++) plain[i / 64] = Math.max(plain[i / 64], Math.abs(v[i]));
+                for (boolean dq : new boolean[] {false, true}) {
+                    FourBit q = FourBit.quantize(new ArraySource(v), cb, 64, dq, "w", null, false, dq ? TorchSum.mean(plain) : Float.NaN);
+                    float[] back = q.dequantizeAll();
+                    double sig = 0, err = 0, max = 0;
+                    for (int i = 0; i < n; i++) {
+                        double e = (double) v[i] - back[i];
+                        sig += (double) v[i] * v[i];
+                        err += e * e;
+                        max = Math.max(max, Math.abs(e));
+                    }
+                    String what = cb + " n " + n + (dq ? " dq" : " plain");
+                    assertEquals(n, q.error().count(), what);
+                    assertEquals(Math.sqrt(err / n), q.error().rmse(), 1e-5 * q.error().rmse(), what);
+                    assertEquals(max, q.error().maxAbs(), 1e-6 * max, what);
+                    assertEquals(Math.sqrt(err / sig), q.error().relFrobenius(), 1e-5 * q.error().relFrobenius(), what);
+                }
+            }
+        }
+    }
 }
