@@ -187,6 +187,28 @@ class NaiveMatmulTest {
             }
             out.add(new Case("Q4_K super-blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q4_K"), rows, cols), w));
         }
+        // GGUF Q6_K super-blocks of 256: ql[128] low nibbles, qh[64] two high bits, i8 scales[16], f16 d; in half h, for
+        // l < 32: values l, l+32, l+64, l+96 take (ql[l] & 15, ql[l+32] & 15, ql[l] >> 4, ql[l+32] >> 4) with bits 0-1,
+        // 2-3, 4-5, 6-7 of qh[l], minus 32, times d · scales[8h + l/16 + 2k] (dequantize_row_q6_K)
+        if (cols % 256 == 0) {
+            byte[] blocks = new byte[n / 256 * 210];
+            double[] w = new double[n];
+            for (int b = 0; b < n / 256; b++) {
+                int o = b * 210;
+                for (int i = 0; i < 208; i++) blocks[o + i] = (byte) r.nextInt(256);
+                short d = Float.floatToFloat16(0.0001f + r.nextFloat() * 0.002f);
+                blocks[o + 208] = (byte) d;
+                blocks[o + 209] = (byte) (d >> 8);
+                for (int h = 0; h < 2; h++)
+                    for (int l = 0; l < 32; l++) {
+                        int a = blocks[o + 64 * h + l] & 0xff, c = blocks[o + 64 * h + l + 32] & 0xff, hb = blocks[o + 128 + 32 * h + l] & 0xff;
+                        int[] q = {(a & 15) | (hb & 3) << 4, (c & 15) | (hb >> 2 & 3) << 4, (a >> 4) | (hb >> 4 & 3) << 4, (c >> 4) | (hb >> 6 & 3) << 4};
+                        for (int k = 0; k < 4; k++)
+                            w[b * 256 + 128 * h + l + 32 * k] = half(d & 0xffff) * blocks[o + 192 + 8 * h + l / 16 + 2 * k] * (q[k] - 32);
+                    }
+            }
+            out.add(new Case("Q6_K super-blocks", new BlockWeights(bytes(blocks), WeightFormats.named("Q6_K"), rows, cols), w));
+        }
         // lowbit int4 groups: f16 scale, [u8 zero], group/2 bytes, element 2j in the low nibble of byte j; w = (code − zero) · s
         for (int group : new int[] {32, 64}) {
             if (cols % group != 0) continue;

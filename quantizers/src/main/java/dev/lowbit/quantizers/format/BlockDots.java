@@ -1,6 +1,7 @@
 package dev.lowbit.quantizers.format;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -9,7 +10,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K): the quants are
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K): the quants are
  * widened to floats in registers, eight at a time, and never stored. Generating a token reads every weight once per
  * token, so decoding rows to a float buffer first (the general path) cost more than the multiply itself. Block sums
  * are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree order of {@link #sum}, so
@@ -25,12 +26,13 @@ public final class BlockDots {
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
-        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K);
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K);
     }
 
     /** Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src. */
     public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo) {
-        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : f instanceof Q8_0 ? q8_0(src, off, n, x, xo) : q4_k(src, off, n, x, xo);
+        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : f instanceof Q8_0 ? q8_0(src, off, n, x, xo)
+                : f instanceof Q4_K ? q4_k(src, off, n, x, xo) : q6_k(src, off, n, x, xo);
     }
 
     /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
@@ -91,6 +93,46 @@ public final class BlockDots {
                 acc = xLo.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j, src, p + 4)), acc);
                 acc = sHi.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j + 1, src, p + 4)), acc);
                 acc = xHi.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j + 1, src, p + 4)), acc);
+            }
+        }
+        return sum(acc);
+    }
+
+    /**
+     * Q6_K: super-block {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}; in half h (128 values), for l < 32, the four
+     * values l, l+32, l+64, l+96 are (ql[l] & 15, ql[l+32] & 15, ql[l] >> 4, ql[l+32] >> 4) with bits 0-1, 2-3, 4-5,
+     * 6-7 of qh[l] above them, minus 32, each group of 16 with its scale (dequantize_row_q6_K). So Σ w·x = Σ over the
+     * 16 groups of d·scale·Σ q·x.
+     */
+    static float q6_k(MemorySegment src, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 210L * b;
+            float d = GgmlQuants.f16(src, p + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = p + 64 * h, qh = p + 128 + 32 * h, sc = p + 192 + 8 * h;
+                int xh = xo + 256 * b + 128 * h;
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                    for (int l = l0; l < l0 + 16; l += 8) {
+                        ByteVector a = ByteVector.fromMemorySegment(B, src, ql + l, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector c = ByteVector.fromMemorySegment(B, src, ql + l + 32, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector hb = ByteVector.fromMemorySegment(B, src, qh + l, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector q1 = a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        ByteVector q2 = c.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2)).sub((byte) 32);
+                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48)).sub((byte) 32);
+                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        s0 = widen(q1).fma(FloatVector.fromArray(F, x, xh + l), s0);
+                        s1 = widen(q2).fma(FloatVector.fromArray(F, x, xh + l + 32), s1);
+                        s2 = widen(q3).fma(FloatVector.fromArray(F, x, xh + l + 64), s2);
+                        s3 = widen(q4).fma(FloatVector.fromArray(F, x, xh + l + 96), s3);
+                    }
+                    int is = l0 / 16;
+                    acc = s0.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
+                    acc = s1.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
+                    acc = s2.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
+                    acc = s3.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+                }
             }
         }
         return sum(acc);
