@@ -96,11 +96,13 @@ public final class PanamaOps implements VectorOps {
      * Lanes summed in a fixed order. reduceLanes(ADD) may sum in another order once compiled than in the interpreter,
      * which would make the same forward pass differ in the last bits before and after warm-up. With eight lanes,
      * ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) from three rotate-and-add steps written out (as BlockDots.sum: a loop
-     * would carry the vector through a phi, which C2 boxes, and lane(i) with a variable i is not intrinsified);
-     * other lane counts add lane by lane from an array.
+     * would carry the vector through a phi, which C2 boxes, and lane(i) with a variable i is not intrinsified); with
+     * sixteen, one more step (rotate by eight) first. Other lane counts add lane by lane from an array, which allocates
+     * when escape analysis fails.
      */
     static float sum(FloatVector v) {
-        if (L != 8) return sumOfArray(v);
+        if (L != 8 && L != 16) return sumOfArray(v);
+        if (L == 16) v = v.add(v.rearrange(ROT8));
         v = v.add(v.rearrange(ROT4));
         v = v.add(v.rearrange(ROT2));
         return v.add(v.rearrange(ROT1)).lane(0);
@@ -112,8 +114,8 @@ public final class PanamaOps implements VectorOps {
         return s;
     }
 
-    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
-            ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
+            ROT2 = VectorShuffle.iota(F, 2, 1, true), ROT1 = VectorShuffle.iota(F, 1, 1, true);
 
     /** 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer, which lands in the low mantissa bits. */
     private static final float ROUNDER = 12582912f;
@@ -177,6 +179,23 @@ public final class PanamaOps implements VectorOps {
                     .reinterpretAsFloats().intoArray(dst, i);
         }
         for (; i < n; i++) dst[i] = Float.intBitsToFloat((src.get(ScalarOps.SHORT_LE, off + 2L * i) & 0xffff) << 16);
+    }
+
+    /**
+     * Halves widened in vector lanes (there is no half-to-float lane conversion): the exponent and mantissa bits moved
+     * up 13 places are a float 2¹¹² times too small, exact for normal and subnormal halves alike, so one multiply
+     * scales them; exponent 31 (infinity, NaN) takes the float's all-ones exponent instead; then the sign.
+     */
+    public void f16ToFloat(MemorySegment src, long off, float[] dst, int n) {
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+            IntVector em = h.and(0x7fff), shifted = em.lanewise(VectorOperators.LSHL, 13);
+            IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, i);
+        }
+        for (; i < n; i++) dst[i] = Float.float16ToFloat(src.get(ScalarOps.SHORT_LE, off + 2L * i));
     }
 
     public void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {

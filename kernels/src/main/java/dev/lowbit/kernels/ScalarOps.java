@@ -40,6 +40,10 @@ public final class ScalarOps implements VectorOps {
         for (int i = 0; i < n; i++) dst[i] = Float.intBitsToFloat((src.get(SHORT_LE, byteOffset + 2L * i) & 0xffff) << 16);
     }
 
+    public void f16ToFloat(MemorySegment src, long byteOffset, float[] dst, int n) {
+        for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(src.get(SHORT_LE, byteOffset + 2L * i));
+    }
+
     public void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
         float ss = 0;
         for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];

@@ -26,6 +26,9 @@ public interface VectorOps {
 
     void bf16ToFloat(MemorySegment src, long byteOffset, float[] dst, int n);
 
+    /** n little-endian IEEE halves from byteOffset of src to floats: Float.float16ToFloat, bit for bit. */
+    void f16ToFloat(MemorySegment src, long byteOffset, float[] dst, int n);
+
     /** out = w · x / sqrt(mean(x²) + eps) */
     void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n);
 

@@ -7,7 +7,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -169,6 +171,48 @@ class KernelTwinsTest {
         scalar.alibi(r1, 0, n, 0.25f);
         vector.alibi(r2, 0, n, 0.25f);
         close(r1, r2, 1e-6);
+    }
+
+    /** Every half, at an odd offset with a tail off the vector length: Float.float16ToFloat's bits (NaN: a NaN). */
+    @Test
+    void everyHalfDecodesAsFloat16ToFloat() {
+        int n = 65536 + 3;
+        MemorySegment seg = Arena.ofAuto().allocate(2L * n + 2);
+        for (int i = 0; i < n; i++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2 + 2L * i, (short) i);
+        for (VectorOps ops : new VectorOps[] {scalar, vector}) {
+            float[] got = new float[n];
+            ops.f16ToFloat(seg, 2, got, n);
+            for (int i = 0; i < n; i++) {
+                float want = Float.float16ToFloat((short) i);
+                if (Float.isNaN(want)) assertTrue(Float.isNaN(got[i]), ops.getClass().getSimpleName() + " half 0x" + Integer.toHexString(i & 0xffff));
+                else assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]), ops.getClass().getSimpleName() + " half 0x" + Integer.toHexString(i & 0xffff));
+            }
+        }
+    }
+
+    /**
+     * The lane sum is the documented tree, whatever the lane count: for 8 lanes ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)), for
+     * 16 the same over the pairs (v_i + v_{i+8}); other counts add in lane order. Values of very different magnitudes
+     * make each order give a different float.
+     */
+    @Test
+    void laneSumIsTheFixedTree() {
+        int l = PanamaOps.L;
+        for (int rep = 0; rep < 200; rep++) {
+            float[] v = new float[l];
+            for (int i = 0; i < l; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+            float want;
+            if (l == 8 || l == 16) {
+                float[] w = v.clone();
+                for (int step = l / 2; step >= 1; step /= 2)
+                    for (int i = 0; i < step; i++) w[i] = w[i] + w[i + step];
+                want = w[0];
+            } else {
+                want = 0;
+                for (float x : v) want += x;
+            }
+            assertEquals(want, PanamaOps.sum(FloatVector.fromArray(PanamaOps.F, v, 0)), "lanes " + Arrays.toString(v));
+        }
     }
 
     @Test
