@@ -6,23 +6,25 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K): the quants are
- * widened to floats in registers, eight at a time, and never stored. Generating a token reads every weight once per
- * token, so decoding rows to a float buffer first (the general path) cost more than the multiply itself. Block sums
- * are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree order of {@link #sum}, so
- * compiled and interpreted runs give the same float.
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K): the
+ * quants are widened to floats in registers, eight or sixteen at a time, and never stored. Generating a token reads
+ * every weight once per token, so decoding rows to a float buffer first (the general path) cost more than the
+ * multiply itself. Block sums are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree
+ * order of {@link #sum}, so compiled and interpreted runs give the same float.
  */
 public final class BlockDots {
     private BlockDots() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-    /** Eight float lanes: the layout of a block as four vectors of eight. */
-    static final boolean USABLE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    /** The preferred float species when it has 8 or 16 lanes (a block of 32 is 4 or 2 vectors), with bytes to match. */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
+    static final boolean USABLE = L == 8 || L == 16;
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
@@ -41,12 +43,11 @@ public final class BlockDots {
         for (int b = 0; b < n / 32; b++) {
             long p = off + 18L * b;
             int xb = xo + 32 * b;
-            ByteVector q0 = ByteVector.fromMemorySegment(B, src, p + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector q1 = ByteVector.fromMemorySegment(B, src, p + 10, ByteOrder.LITTLE_ENDIAN);
-            FloatVector s = widen(q0.and((byte) 15).sub((byte) 8)).mul(FloatVector.fromArray(F, x, xb));
-            s = widen(q1.and((byte) 15).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 8), s);
-            s = widen(q0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16), s);
-            s = widen(q1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 24), s);
+            FloatVector s = FloatVector.zero(F);
+            for (int c = 0; c < 16; c += L)
+                s = widen(bytes(src, p + 2 + c).and((byte) 15).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + c), s);
+            for (int c = 0; c < 16; c += L)
+                s = widen(bytes(src, p + 2 + c).lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
         }
         return sum(acc);
@@ -58,10 +59,8 @@ public final class BlockDots {
         for (int b = 0; b < n / 32; b++) {
             long p = off + 34L * b;
             int xb = xo + 32 * b;
-            FloatVector s = widen(ByteVector.fromMemorySegment(B, src, p + 2, ByteOrder.LITTLE_ENDIAN)).mul(FloatVector.fromArray(F, x, xb));
-            s = widen(ByteVector.fromMemorySegment(B, src, p + 10, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 8), s);
-            s = widen(ByteVector.fromMemorySegment(B, src, p + 18, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 16), s);
-            s = widen(ByteVector.fromMemorySegment(B, src, p + 26, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(F, x, xb + 24), s);
+            FloatVector s = FloatVector.zero(F);
+            for (int c = 0; c < 32; c += L) s = widen(bytes(src, p + 2 + c)).fma(FloatVector.fromArray(F, x, xb + c), s);
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
         }
         return sum(acc);
@@ -81,8 +80,8 @@ public final class BlockDots {
                 long q = p + 16 + 32L * j;
                 int lo = xo + 256 * b + 64 * j, hi = lo + 32;
                 FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
-                for (int c = 0; c < 32; c += 8) {
-                    ByteVector qs = ByteVector.fromMemorySegment(B, src, q + c, ByteOrder.LITTLE_ENDIAN);
+                for (int c = 0; c < 32; c += L) {
+                    ByteVector qs = bytes(src, q + c);
                     FloatVector a = FloatVector.fromArray(F, x, lo + c), h = FloatVector.fromArray(F, x, hi + c);
                     sLo = widen(qs.and((byte) 15)).fma(a, sLo);
                     sHi = widen(qs.lanewise(VectorOperators.LSHR, 4)).fma(h, sHi);
@@ -114,14 +113,15 @@ public final class BlockDots {
                 int xh = xo + 256 * b + 128 * h;
                 for (int l0 = 0; l0 < 32; l0 += 16) {
                     FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                    for (int l = l0; l < l0 + 16; l += 8) {
-                        ByteVector a = ByteVector.fromMemorySegment(B, src, ql + l, ByteOrder.LITTLE_ENDIAN);
-                        ByteVector c = ByteVector.fromMemorySegment(B, src, ql + l + 32, ByteOrder.LITTLE_ENDIAN);
-                        ByteVector hb = ByteVector.fromMemorySegment(B, src, qh + l, ByteOrder.LITTLE_ENDIAN);
+                    for (int l = l0; l < l0 + 16; l += L) {
+                        ByteVector a = bytes(src, ql + l);
+                        ByteVector c = bytes(src, ql + l + 32);
+                        ByteVector hb = bytes(src, qh + l);
                         ByteVector q1 = a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                         ByteVector q2 = c.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2)).sub((byte) 32);
                         ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48)).sub((byte) 32);
-                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
+                                .sub((byte) 32);
                         s0 = widen(q1).fma(FloatVector.fromArray(F, x, xh + l), s0);
                         s1 = widen(q2).fma(FloatVector.fromArray(F, x, xh + l + 32), s1);
                         s2 = widen(q3).fma(FloatVector.fromArray(F, x, xh + l + 64), s2);
@@ -138,24 +138,31 @@ public final class BlockDots {
         return sum(acc);
     }
 
-    /** Eight signed bytes to eight floats. */
+    /** L bytes of src from byte offset p. */
+    private static ByteVector bytes(MemorySegment src, long p) {
+        return ByteVector.fromMemorySegment(B, src, p, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** L signed bytes to L floats. */
     private static FloatVector widen(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
 
     /**
-     * The lanes' sum in a fixed order, ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)): three rotate-and-add steps written out,
-     * which compile to the same float as they interpret. (reduceLanes(ADD) may add in another order once compiled;
+     * The lanes' sum in a fixed order, ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) for eight lanes (sixteen: v_i + v_{i+8}
+     * first): rotate-and-add steps written out, which compile to the same float as they interpret. (reduceLanes(ADD)
+     * may add in another order once compiled;
      * lane(i) with a variable i is not intrinsified; toArray allocates when escape analysis fails; a loop over the
      * steps carries the vector through a phi, which C2 boxes. Keep it this small: a vector passed to a method C2
      * does not inline is boxed too.)
      */
     static float sum(FloatVector v) {
+        if (L == 16) v = v.add(v.rearrange(ROT8));
         v = v.add(v.rearrange(ROT4));
         v = v.add(v.rearrange(ROT2));
         return v.add(v.rearrange(ROT1)).lane(0);
     }
 
-    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
-            ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
+            ROT2 = VectorShuffle.iota(F, 2, 1, true), ROT1 = VectorShuffle.iota(F, 1, 1, true);
 }
