@@ -66,19 +66,27 @@ public final class Blocks {
 
     /** {@link FloatSource#blockAbsmax} through the source's floats, a span of whole blocks per read. */
     static void blockAbsmax(FloatSource src, int block, int b0, int b1, float[] out, float[] scratch, String name) {
-        long n = src.numel();
         int span = scratch.length / block;
         for (int s0 = b0; s0 < b1; s0 += span) {
             int s1 = Math.min(b1, s0 + span);
-            long first = (long) s0 * block;
-            int count = (int) (Math.min(n, (long) s1 * block) - first);
-            float[] v = count == scratch.length ? scratch : new float[count];
-            src.read(first, v);
+            float[] v = read(src, block, s0, s1, scratch);
             for (int b = s0; b < s1; b++) {
                 int off = (b - s0) * block;
-                out[b] = absmax(v, off, Math.min(block, count - off), name, first + off);
+                out[b] = absmax(v, off, Math.min(block, v.length - off), name, (long) b * block);
             }
         }
+    }
+
+    /**
+     * The values of blocks [b0, b1) of src (the tensor's last block may be partial): into buf when they fill it, else
+     * into a new array of their count.
+     */
+    static float[] read(FloatSource src, int block, int b0, int b1, float[] buf) {
+        long first = (long) b0 * block;
+        int count = (int) (Math.min(src.numel(), (long) b1 * block) - first);
+        float[] v = count == buf.length ? buf : new float[count];
+        src.read(first, v);
+        return v;
     }
 
     static void checkFinite(float v, String tensor, long index) {

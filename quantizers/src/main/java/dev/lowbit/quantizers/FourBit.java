@@ -169,10 +169,8 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                 if (dq) DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
                 for (int c0 = b0; c0 < b1; c0 += chunk) {
                     int c1 = Math.min(b1, c0 + chunk);
-                    long first = (long) c0 * block;
-                    int count = (int) (Math.min(n, (long) c1 * block) - first);
-                    float[] v = count == values.length ? values : new float[count];
-                    src.read(first, v);
+                    float[] v = Blocks.read(src, block, c0, c1, values);
+                    int count = v.length;
                     // NF4 codes the chunk's blocks (not the all-zero ones) in one call, the error in its vector lanes
                     for (int b = c0; b < c1; b++) {
                         scale[b - c0] = dq ? DoubleQuant.scale(map, dqCodes, nested, offset, b) : absmax[b];
