@@ -49,10 +49,11 @@ public final class MatVec {
         long rowBytes = w.type().rowBytes(cols);
         int tasks = Math.min(rows, Kernels.threads() * 4);
         Kernels.parallel(tasks, task -> {
+            float[] lanes = new float[BlockDots.lanes()];
             int r0 = (int) ((long) rows * task / tasks), r1 = (int) ((long) rows * (task + 1) / tasks);
             for (int r = r0; r < r1; r++)
                 for (int t = 0; t < tokens; t++) {
-                    float s = BlockDots.dot(w.type(), w.data(), r * rowBytes, cols, x, t * cols);
+                    float s = BlockDots.dot(w.type(), w.data(), r * rowBytes, cols, x, t * cols, lanes);
                     out[t * rows + r] = bias == null ? s : s + bias[r];
                 }
         });

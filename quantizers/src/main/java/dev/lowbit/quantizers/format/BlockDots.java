@@ -7,7 +7,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,14 +30,25 @@ public final class BlockDots {
         return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K);
     }
 
-    /** Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src. */
-    public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo) {
-        return f instanceof Q4_0 ? q4_0(src, off, n, x, xo) : f instanceof Q8_0 ? q8_0(src, off, n, x, xo)
-                : f instanceof Q4_K ? q4_k(src, off, n, x, xo) : q6_k(src, off, n, x, xo);
+    /**
+     * Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src; lanes is scratch of at least
+     * {@link #lanes()} floats, where the row's lane partials are summed (see {@link #sum}).
+     */
+    public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        if (f instanceof Q4_0) q4_0(src, off, n, x, xo, lanes);
+        else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
+        else if (f instanceof Q4_K) q4_k(src, off, n, x, xo, lanes);
+        else q6_k(src, off, n, x, xo, lanes);
+        return sum(lanes);
+    }
+
+    /** Lanes of the vectors here: the scratch {@link #dot} needs. */
+    public static int lanes() {
+        return L;
     }
 
     /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
-    static float q4_0(MemorySegment src, long off, int n, float[] x, int xo) {
+    static void q4_0(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
             long p = off + 18L * b;
@@ -50,11 +60,11 @@ public final class BlockDots {
                 s = widen(bytes(src, p + 2 + c).lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
         }
-        return sum(acc);
+        acc.intoArray(lanes, 0);
     }
 
     /** Q8_0: block {f16 d; i8 qs[32]}, w_j = d·qs[j]. */
-    static float q8_0(MemorySegment src, long off, int n, float[] x, int xo) {
+    static void q8_0(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
             long p = off + 34L * b;
@@ -63,7 +73,7 @@ public final class BlockDots {
             for (int c = 0; c < 32; c += L) s = widen(bytes(src, p + 2 + c)).fma(FloatVector.fromArray(F, x, xb + c), s);
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
         }
-        return sum(acc);
+        acc.intoArray(lanes, 0);
     }
 
     /**
@@ -71,7 +81,7 @@ public final class BlockDots {
      * 32j+31] are values 64j .. 64j+31 with (d·sc[2j], dmin·m[2j]), the high nibbles the next 32 with sc/m[2j+1];
      * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32.
      */
-    static float q4_k(MemorySegment src, long off, int n, float[] x, int xo) {
+    static void q4_k(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
             long p = off + 144L * b;
@@ -94,7 +104,7 @@ public final class BlockDots {
                 acc = xHi.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j + 1, src, p + 4)), acc);
             }
         }
-        return sum(acc);
+        acc.intoArray(lanes, 0);
     }
 
     /**
@@ -103,7 +113,7 @@ public final class BlockDots {
      * 6-7 of qh[l] above them, minus 32, each group of 16 with its scale (dequantize_row_q6_K). So Σ w·x = Σ over the
      * 16 groups of d·scale·Σ q·x.
      */
-    static float q6_k(MemorySegment src, long off, int n, float[] x, int xo) {
+    static void q6_k(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
             long p = off + 210L * b;
@@ -135,7 +145,7 @@ public final class BlockDots {
                 }
             }
         }
-        return sum(acc);
+        acc.intoArray(lanes, 0);
     }
 
     /** L bytes of src from byte offset p. */
@@ -149,20 +159,15 @@ public final class BlockDots {
     }
 
     /**
-     * The lanes' sum in a fixed order, ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) for eight lanes (sixteen: v_i + v_{i+8}
-     * first): rotate-and-add steps written out, which compile to the same float as they interpret. (reduceLanes(ADD)
-     * may add in another order once compiled;
-     * lane(i) with a variable i is not intrinsified; toArray allocates when escape analysis fails; a loop over the
-     * steps carries the vector through a phi, which C2 boxes. Keep it this small: a vector passed to a method C2
-     * does not inline is boxed too.)
+     * The sum of lanes[0, L) in a fixed tree, ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) for eight lanes (sixteen: each v_i
+     * is v_i + v_{i+8} first), added as scalars: the same float compiled or interpreted. (The lanes are stored by one
+     * vector store; the rotate-and-add steps in registers were a chain of dependent shuffles as long as a dot of 16
+     * blocks, and a vector returned from a method C2 does not inline is boxed.)
      */
-    static float sum(FloatVector v) {
-        if (L == 16) v = v.add(v.rearrange(ROT8));
-        v = v.add(v.rearrange(ROT4));
-        v = v.add(v.rearrange(ROT2));
-        return v.add(v.rearrange(ROT1)).lane(0);
+    static float sum(float[] v) {
+        if (L == 16)
+            return (((v[0] + v[8]) + (v[4] + v[12])) + ((v[2] + v[10]) + (v[6] + v[14])))
+                    + (((v[1] + v[9]) + (v[5] + v[13])) + ((v[3] + v[11]) + (v[7] + v[15])));
+        return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
     }
-
-    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
-            ROT2 = VectorShuffle.iota(F, 2, 1, true), ROT1 = VectorShuffle.iota(F, 1, 1, true);
 }
