@@ -95,8 +95,8 @@ public final class PanamaOps implements VectorOps {
     /**
      * Lanes summed in a fixed order. reduceLanes(ADD) may sum in another order once compiled than in the interpreter,
      * which would make the same forward pass differ in the last bits before and after warm-up. With eight lanes,
-     * ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) from three rotate-and-add steps written out (as BlockDots.sum: a loop
-     * would carry the vector through a phi, which C2 boxes, and lane(i) with a variable i is not intrinsified); with
+     * ((v0+v4)+(v2+v6))+((v1+v5)+(v3+v7)) from three rotate-and-add steps written out (the tree of BlockDots.sum; a
+     * loop would carry the vector through a phi, which C2 boxes, and lane(i) with a variable i is not intrinsified); with
      * sixteen, one more step (rotate by eight) first. Other lane counts add lane by lane from an array, which allocates
      * when escape analysis fails.
      */

@@ -34,18 +34,12 @@ public final class Nf4Codes {
     private static final float[] VALUES = Codebook4.NF4.table();
 
     /**
-     * As {@link #codes(float[], int, float, int[])}, and each value's error against its code's value × scale (what
-     * bitsandbytes dequantizes) added to err in the same pass: the pivot compares that count the code also pick its
-     * value (a blend per pivot), so no table lookup and no second loop. The block is v[off, off + len).
-     */
-    public static void codes(float[] v, int off, int len, float inv, float scale, int[] codes, QuantError.Acc err) {
-        codes(v, off, len, len, new float[] {inv}, new float[] {scale}, codes, 0, err);
-    }
-
-    /**
-     * The blocks of `block` values of v[off, off + count) (the last may be partial), each as above with inv[k] and
-     * scale[k]: codes of v[off + i] into codes[cOff + i]. A block whose inv[k] is 0 is skipped (the caller codes it).
-     * The error partials stay in vector lanes across the blocks and reach err once.
+     * As {@link #codes(float[], int, float, int[])} for the blocks of `block` values of v[off, off + count) (the last
+     * may be partial), block k with inv[k]: codes of v[off + i] into codes[cOff + i]; and each value's error against
+     * its code's value × scale[k] (what bitsandbytes dequantizes) added to err in the same pass: the pivot compares
+     * that count the code also pick its value (a blend per pivot), so no table lookup and no second loop. A block whose
+     * inv[k] is 0 is skipped (the caller codes it). The error partials stay in vector lanes across the blocks and reach
+     * err once.
      */
     public static void codes(float[] v, int off, int count, int block, float[] inv, float[] scale, int[] codes, int cOff, QuantError.Acc err) {
         FloatVector sig = FloatVector.zero(F), sq = FloatVector.zero(F);

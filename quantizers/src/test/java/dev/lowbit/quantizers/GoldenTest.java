@@ -68,7 +68,7 @@ class GoldenTest {
             float[] inside = new float[len + 12];
             java.util.Arrays.fill(inside, 9f);
             System.arraycopy(v, 0, inside, 5, len);
-            Nf4Codes.codes(inside, 5, len, 1f / m, scale, fused, acc);
+            Nf4Codes.codes(inside, 5, len, len, new float[] {1f / m}, new float[] {scale}, fused, 0, acc);
             assertArrayEquals(plain, fused, "len " + len);
             double sig = 0, err = 0, max = 0;
             for (int i = 0; i < len; i++) {
