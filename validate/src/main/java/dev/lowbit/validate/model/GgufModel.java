@@ -120,7 +120,7 @@ public final class GgufModel {
 
         Weights matrix(String name, int rows, int cols) {
             GgufTensor t = expect(name, rows, cols);
-            return new BlockWeights(t.data(), format(t), rows, cols);
+            return BlockWeights.of(t.data(), format(t), rows, cols);
         }
 
         float[] vector(String name, int n) {

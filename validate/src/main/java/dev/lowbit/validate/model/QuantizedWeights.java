@@ -80,7 +80,7 @@ final class QuantizedWeights {
         WeightFormat f = WeightFormats.lowbit(d.path("scheme").asText(), d.path("block").asInt(), cols);
         if (f == null) throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
         try {
-            return new BlockWeights(ck.tensor(w).data(), f, rows, cols);
+            return BlockWeights.of(ck.tensor(w).data(), f, rows, cols);
         } catch (IllegalArgumentException e) {
             throw new FormatException(ck.dir(), w, e.getMessage());
         }
