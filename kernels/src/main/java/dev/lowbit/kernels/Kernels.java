@@ -1,6 +1,7 @@
 package dev.lowbit.kernels;
 
 import dev.lowbit.quantizers.Blocks;
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
@@ -65,12 +66,19 @@ public final class Kernels {
     }
 
     /**
-     * Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. The panel is written in
-     * order (one cache line per k) while the rn source rows are read as rn sequential streams: writing it row by row
-     * instead touches every line of the panel once per row, which misses L1 once the panel outgrows it.
+     * Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. Sixteen columns at a time:
+     * each source row gives one cache line, spread over sixteen panel rows that stay in L1. Walking one column at a
+     * time down rn rows instead keeps rn lines alive at a stride of cols floats, which for cols = 2048 all fall in one
+     * L1 set: each element then came from L2 (1.0 against 0.4 ns per element, the FFN's down projection).
      */
     static void toPanel(float[] rowsMajor, int rn, int cols, int width, float[] panel) {
-        for (int k = 0, p = 0; k < cols; k++, p += width) {
+        int k0 = 0;
+        for (; k0 + 16 <= cols; k0 += 16) {
+            for (int r = 0; r < rn; r++)
+                for (int k = 0, src = r * cols + k0, p = k0 * width + r; k < 16; k++, p += width) panel[p] = rowsMajor[src + k];
+            if (rn < width) for (int k = k0, p = k0 * width; k < k0 + 16; k++, p += width) Arrays.fill(panel, p + rn, p + width, 0f);
+        }
+        for (int k = k0, p = k0 * width; k < cols; k++, p += width) {
             for (int r = 0, src = k; r < rn; r++, src += cols) panel[p + r] = rowsMajor[src];
             for (int r = rn; r < width; r++) panel[p + r] = 0f;
         }
