@@ -9,6 +9,8 @@ import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.validate.BenchFixture;
 import dev.lowbit.validate.model.KvCache;
 import dev.lowbit.validate.model.Transformer;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -42,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ctx", paramLabel = "N", defaultValue = "512", description = "Tokens per prompt (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured prompts of --ctx tokens after one warm-up prompt (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured prompts of --ctx tokens, after warm-up prompts until the JIT compiler is idle (default ${DEFAULT-VALUE}).")
     int chunks;
 
     @Spec
@@ -90,13 +92,13 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Prompt processing as llama-bench's pp test measures it: each chunk of ctx tokens is one prompt run into a cleared
-     * KV cache, with logits for its last token only (llama_batch_get_one asks for no others). One warm-up prompt, then
+     * KV cache, with logits for its last token only (llama_batch_get_one asks for no others). Warm-up prompts ({@link #warmUp}), then
      * --repeat measurements of --chunks prompts: tokens/s sorted ascending. (Perplexity's rate, with lm_head and the
      * log-softmax on every token, is what `lowbit perplexity` reports.)
      */
     private double[] measure(Transformer t, int[] ids) {
         KvCache kv = t.newCache(ctx);
-        prefill(t, kv, ids, 0);
+        warmUp(t, kv, ids);
         double[] tps = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long start = System.nanoTime();
@@ -105,6 +107,22 @@ final class BenchCommand implements Callable<Integer> {
         }
         Arrays.sort(tps);
         return tps;
+    }
+
+    /**
+     * Warm-up prompts until the JIT compiler is idle: at least two, then until one spends under 2 % of its time
+     * compiling, at most ten. One warm-up prompt was not enough: C2 was still compiling on one of the cores during the
+     * next two or three (82M Q4_0 on 2 cores: 1.5 s interpreted, then 314 ms with 86 ms of compiling, then about 250).
+     */
+    private void warmUp(Transformer t, KvCache kv, int[] ids) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        for (int w = 0; w < 10; w++) {
+            long c0 = timed ? jit.getTotalCompilationTime() : 0, t0 = System.nanoTime();
+            prefill(t, kv, ids, 0);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            if (w >= 1 && (timed ? jit.getTotalCompilationTime() - c0 < 0.02 * ms : w >= 2)) return;
+        }
     }
 
     private void prefill(Transformer t, KvCache kv, int[] ids, int chunk) {
