@@ -42,7 +42,13 @@ final class Q4_0 implements WeightFormat {
         }
     }
 
+    /** In vector lanes where {@link BlockDots} can ({@link BlockDots#q4_0Rows}, the same floats), else {@link #dequantizeScalar}. */
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
+        if (BlockDots.USABLE) BlockDots.q4_0Rows(src, off, n, dst, dstOff);
+        else dequantizeScalar(src, off, n, dst, dstOff);
+    }
+
+    static void dequantizeScalar(MemorySegment src, long off, int n, float[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             long p = off + 18L * b;
             int y = dstOff + 32 * b;
