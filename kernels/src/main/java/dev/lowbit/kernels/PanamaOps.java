@@ -33,9 +33,13 @@ public final class PanamaOps implements VectorOps {
         float[] tmp = new float[6 * 2 * L];
         for (int t = 0; t < tokens; t += 6) {
             int tn = Math.min(6, tokens - t);
-            if (tn == 6) tile6(x, xOff + t * cols, cols, panel, panelOff, tmp);
+            if (tn == 6 && rows == 2 * L) { // a whole tile: its rows go straight to out
+                tile6(x, xOff + t * cols, cols, panel, panelOff, out, outOff + t * outStride, outStride);
+                continue;
+            }
+            if (tn == 6) tile6(x, xOff + t * cols, cols, panel, panelOff, tmp, 0, 2 * L);
             else if (tn == 1) tile1(x, xOff + t * cols, cols, panel, panelOff, tmp, 0);
-            else tile6(padded(x, xOff + t * cols, tn, cols), 0, cols, panel, panelOff, tmp);
+            else tile6(padded(x, xOff + t * cols, tn, cols), 0, cols, panel, panelOff, tmp, 0, 2 * L);
             for (int u = 0; u < tn; u++) System.arraycopy(tmp, u * 2 * L, out, outOff + (t + u) * outStride, rows);
         }
     }
@@ -54,8 +58,11 @@ public final class PanamaOps implements VectorOps {
 
     private static final ThreadLocal<float[]> PADDED = new ThreadLocal<>();
 
-    /** 6 tokens × 2 vectors of rows: 12 accumulators fed by 2 panel loads and 6 broadcasts per step of k. */
-    private static void tile6(float[] x, int xo, int n, float[] p, int po, float[] tmp) {
+    /**
+     * 6 tokens × 2 vectors of rows: 12 accumulators fed by 2 panel loads and 6 broadcasts per step of k; token u's
+     * 2·L sums are stored at dst[dOff + u·stride].
+     */
+    private static void tile6(float[] x, int xo, int n, float[] p, int po, float[] dst, int dOff, int stride) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int k = 0; k < n; k++) {
@@ -73,12 +80,12 @@ public final class PanamaOps implements VectorOps {
             b = FloatVector.broadcast(F, x[xo + 5 * n + k]);
             c50 = b.fma(p0, c50); c51 = b.fma(p1, c51);
         }
-        c00.intoArray(tmp, 0); c01.intoArray(tmp, L);
-        c10.intoArray(tmp, 2 * L); c11.intoArray(tmp, 3 * L);
-        c20.intoArray(tmp, 4 * L); c21.intoArray(tmp, 5 * L);
-        c30.intoArray(tmp, 6 * L); c31.intoArray(tmp, 7 * L);
-        c40.intoArray(tmp, 8 * L); c41.intoArray(tmp, 9 * L);
-        c50.intoArray(tmp, 10 * L); c51.intoArray(tmp, 11 * L);
+        c00.intoArray(dst, dOff); c01.intoArray(dst, dOff + L);
+        c10.intoArray(dst, dOff + stride); c11.intoArray(dst, dOff + stride + L);
+        c20.intoArray(dst, dOff + 2 * stride); c21.intoArray(dst, dOff + 2 * stride + L);
+        c30.intoArray(dst, dOff + 3 * stride); c31.intoArray(dst, dOff + 3 * stride + L);
+        c40.intoArray(dst, dOff + 4 * stride); c41.intoArray(dst, dOff + 4 * stride + L);
+        c50.intoArray(dst, dOff + 5 * stride); c51.intoArray(dst, dOff + 5 * stride + L);
     }
 
     private static void tile1(float[] x, int xo, int n, float[] p, int po, float[] tmp, int to) {

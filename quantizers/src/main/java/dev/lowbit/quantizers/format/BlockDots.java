@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * quants are widened to floats in registers, eight or sixteen at a time, and never stored. Generating a token reads
  * every weight once per token, so decoding rows to a float buffer first (the general path) cost more than the
  * multiply itself. Block sums are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree
- * order of {@link #sum}, so compiled and interpreted runs give the same float.
+ * order of {@link #sum}, so compiled and interpreted runs give the same float. The scaled sums go to two or four
+ * accumulators in turn (Q4_0, Q8_0: even and odd blocks; Q4_K: its four scale and min terms; Q6_K: its four groups),
+ * added at the end: with one, every block waited on the previous block's fma (4 cycles), longer than its own work.
  */
 public final class BlockDots {
     private BlockDots() {}
@@ -49,7 +51,7 @@ public final class BlockDots {
 
     /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
     static void q4_0(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), other = acc;
         for (int b = 0; b < n / 32; b++) {
             long p = off + 18L * b;
             int xb = xo + 32 * b;
@@ -58,9 +60,11 @@ public final class BlockDots {
                 s = widen(bytes(src, p + 2 + c).and((byte) 15).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + c), s);
             for (int c = 0; c < 16; c += L)
                 s = widen(bytes(src, p + 2 + c).lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
-            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+            FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
+            other = acc;
+            acc = next;
         }
-        acc.intoArray(lanes, 0);
+        acc.add(other).intoArray(lanes, 0);
     }
 
     /**
@@ -83,15 +87,17 @@ public final class BlockDots {
 
     /** Q8_0: block {f16 d; i8 qs[32]}, w_j = d·qs[j]. */
     static void q8_0(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), other = acc;
         for (int b = 0; b < n / 32; b++) {
             long p = off + 34L * b;
             int xb = xo + 32 * b;
             FloatVector s = FloatVector.zero(F);
             for (int c = 0; c < 32; c += L) s = widen(bytes(src, p + 2 + c)).fma(FloatVector.fromArray(F, x, xb + c), s);
-            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+            FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
+            other = acc;
+            acc = next;
         }
-        acc.intoArray(lanes, 0);
+        acc.add(other).intoArray(lanes, 0);
     }
 
     /**
@@ -100,7 +106,7 @@ public final class BlockDots {
      * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32.
      */
     static void q4_k(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), accMin = acc, acc2 = acc, accMin2 = acc;
         for (int b = 0; b < n / 256; b++) {
             long p = off + 144L * b;
             float d = GgmlQuants.f16(src, p), dmin = GgmlQuants.f16(src, p + 2);
@@ -117,12 +123,12 @@ public final class BlockDots {
                     xHi = xHi.add(h);
                 }
                 acc = sLo.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j, src, p + 4)), acc);
-                acc = xLo.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j, src, p + 4)), acc);
-                acc = sHi.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j + 1, src, p + 4)), acc);
-                acc = xHi.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j + 1, src, p + 4)), acc);
+                accMin = xLo.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j, src, p + 4)), accMin);
+                acc2 = sHi.fma(FloatVector.broadcast(F, d * GgmlQuants.scaleK4(2 * j + 1, src, p + 4)), acc2);
+                accMin2 = xHi.fma(FloatVector.broadcast(F, -dmin * GgmlQuants.minK4(2 * j + 1, src, p + 4)), accMin2);
             }
         }
-        acc.intoArray(lanes, 0);
+        acc.add(accMin).add(acc2.add(accMin2)).intoArray(lanes, 0);
     }
 
     /**
@@ -132,7 +138,7 @@ public final class BlockDots {
      * 16 groups of d·scale·Σ q·x.
      */
     static void q6_k(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / 256; b++) {
             long p = off + 210L * b;
             float d = GgmlQuants.f16(src, p + 208);
@@ -156,14 +162,14 @@ public final class BlockDots {
                         s3 = widen(q4).fma(FloatVector.fromArray(F, x, xh + l + 96), s3);
                     }
                     int is = l0 / 16;
-                    acc = s0.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
-                    acc = s1.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
-                    acc = s2.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
-                    acc = s3.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+                    acc0 = s0.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is)), acc0);
+                    acc1 = s1.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc1);
+                    acc2 = s2.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc2);
+                    acc3 = s3.fma(FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc3);
                 }
             }
         }
-        acc.intoArray(lanes, 0);
+        acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0);
     }
 
     /** L bytes of src from byte offset p. */
