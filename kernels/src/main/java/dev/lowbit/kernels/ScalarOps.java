@@ -3,6 +3,7 @@ package dev.lowbit.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /** Plain-loop twin of every kernel: the reference the vector kernels are tested against. */
 public final class ScalarOps implements VectorOps {
@@ -20,6 +21,31 @@ public final class ScalarOps implements VectorOps {
                 for (int k = 0; k < cols; k++) s += x[xOff + t * cols + k] * panel[panelOff + k * width + r];
                 out[outOff + t * outStride + r] = s;
             }
+    }
+
+    /**
+     * Row-major rows [rn × cols] to a k-major panel [cols × width]; missing rows are zero. Sixteen columns at a time:
+     * each source row gives one cache line, spread over sixteen panel rows that stay in L1. Walking one column at a
+     * time down rn rows instead keeps rn lines alive at a stride of cols floats, which for cols = 2048 all fall in one
+     * L1 set: each element then came from L2 (1.0 against 0.4 ns per element, the FFN's down projection).
+     */
+    public void toPanel(float[] rowsMajor, int rn, int cols, int width, float[] panel) {
+        int k16 = cols & ~15;
+        for (int k0 = 0; k0 < k16; k0 += 16)
+            for (int r = 0; r < rn; r++)
+                for (int k = 0, src = r * cols + k0, p = k0 * width + r; k < 16; k++, p += width) panel[p] = rowsMajor[src + k];
+        panelRest(rowsMajor, rn, cols, width, panel, rn, k16);
+    }
+
+    /**
+     * What a blocked copy of rows [0, r) × columns [0, k16) leaves of {@link #toPanel}: rows [r, rn) of those columns,
+     * every row of the columns from k16 on, and the zero rows from rn to width.
+     */
+    static void panelRest(float[] rowsMajor, int rn, int cols, int width, float[] panel, int r, int k16) {
+        for (int k = 0, p = 0; k < cols; k++, p += width) {
+            for (int i = k < k16 ? r : 0, src = i * cols + k; i < rn; i++, src += cols) panel[p + i] = rowsMajor[src];
+            if (rn < width) Arrays.fill(panel, p + rn, p + width, 0f);
+        }
     }
 
     public float dot(float[] a, int ao, float[] b, int bo, int n) {

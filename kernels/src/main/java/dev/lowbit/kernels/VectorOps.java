@@ -16,6 +16,9 @@ public interface VectorOps {
      */
     void matmulPanel(float[] x, int xOff, int tokens, int cols, float[] panel, int panelOff, int rows, float[] out, int outOff, int outStride);
 
+    /** Row-major rows [rn × cols] to a k-major panel [cols × width] (what {@link #matmulPanel} reads); rows from rn on are zero. */
+    void toPanel(float[] rowsMajor, int rn, int cols, int width, float[] panel);
+
     float dot(float[] a, int ao, float[] b, int bo, int n);
 
     /** y += a·x */

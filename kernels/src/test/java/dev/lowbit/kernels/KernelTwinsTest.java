@@ -41,6 +41,25 @@ class KernelTwinsTest {
         assertTrue(Kernels.ops() instanceof PanamaOps, "the Vector API is available on the test JVM");
     }
 
+    /**
+     * The panel layout, panel[k·width + r] = row r's column k and zero for rows from rn on, from both twins: shapes
+     * with row counts off the 4-row tiles and column counts off the 16-column blocks, over a panel full of garbage.
+     */
+    @Test
+    void panelsAreTheTransposedRowsPaddedWithZeros() {
+        for (int[] shape : new int[][] {{1, 1, 8}, {3, 15, 8}, {4, 16, 16}, {7, 33, 16}, {13, 50, 16}, {32, 768, 32}, {30, 2048, 32}, {17, 95, 32}}) {
+            int rn = shape[0], cols = shape[1], width = shape[2];
+            float[] rows = random(rn * cols), want = new float[cols * width];
+            for (int k = 0; k < cols; k++) for (int r = 0; r < rn; r++) want[k * width + r] = rows[r * cols + k];
+            for (VectorOps ops : new VectorOps[] {scalar, vector}) {
+                float[] panel = new float[cols * width];
+                Arrays.fill(panel, Float.NaN);
+                ops.toPanel(rows, rn, cols, width, panel);
+                assertTrue(Arrays.equals(want, panel), ops.getClass().getSimpleName() + " " + Arrays.toString(shape));
+            }
+        }
+    }
+
     /** The definitions, in double. */
     static double[] rmsNormDef(float[] a, float[] w, double eps) {
         double ss = 0;
