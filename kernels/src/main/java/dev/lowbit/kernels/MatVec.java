@@ -20,19 +20,39 @@ public final class MatVec {
 
     /** out[t][r] = x[t] · w[r] (+ bias[r]) for x [tokens × w.cols()], out [tokens × w.rows()]. */
     public static void matmul(VectorOps ops, Weights w, float[] x, int tokens, float[] out, float[] bias) {
-        int rows = w.rows(), cols = w.cols();
-        if (ops instanceof PanamaOps && w instanceof BlockWeights bw && BlockDots.supports(bw.type())) {
-            fused(bw, x, tokens, out, bias);
-            return;
-        }
-        int blocks = (rows + ROWS - 1) / ROWS;
-        int tasks = Math.min(blocks, Kernels.threads() * 4);
+        matmul(ops, new Weights[] {w}, x, tokens, new float[][] {out}, new float[][] {bias});
+    }
+
+    /**
+     * The same for several weights of one input (q, k, v; gate, up) as one parallel job over all their rows
+     * ({@link Kernels#matmul(VectorOps, Weights[], float[], int, float[][], float[][])}): a token runs about a hundred
+     * jobs, and each ends waiting for the slowest thread. Rows of a format with a fused dot ({@link BlockDots}) are
+     * dotted straight from their blocks; others are decoded ROWS at a time into a per-thread buffer.
+     */
+    public static void matmul(VectorOps ops, Weights[] ws, float[] x, int tokens, float[][] outs, float[][] biases) {
+        int cols = ws[0].cols();
+        int[] first = Kernels.firstBlocks(ws, ROWS);
+        int groups = first[ws.length];
+        int tasks = Math.min(groups, Kernels.threads() * 4);
         Kernels.parallel(tasks, task -> {
-            float[] decoded = DECODED.get();
-            if (decoded == null || decoded.length < ROWS * cols) DECODED.set(decoded = new float[ROWS * cols]);
-            int b0 = (int) ((long) blocks * task / tasks), b1 = (int) ((long) blocks * (task + 1) / tasks);
-            for (int b = b0; b < b1; b++) {
-                int r0 = b * ROWS, rn = Math.min(ROWS, rows - r0);
+            float[] lanes = new float[BlockDots.lanes()];
+            int g0 = (int) ((long) groups * task / tasks), g1 = (int) ((long) groups * (task + 1) / tasks);
+            for (int g = g0, i = 0; g < g1; g++) {
+                while (g >= first[i + 1]) i++;
+                Weights w = ws[i];
+                float[] out = outs[i], bias = biases[i];
+                int rows = w.rows(), r0 = (g - first[i]) * ROWS, rn = Math.min(ROWS, rows - r0);
+                if (ops instanceof PanamaOps && w instanceof BlockWeights bw && BlockDots.supports(bw.type())) {
+                    long rowBytes = bw.type().rowBytes(cols);
+                    for (int r = r0; r < r0 + rn; r++)
+                        for (int t = 0; t < tokens; t++) {
+                            float s = BlockDots.dot(bw.type(), bw.data(), r * rowBytes, cols, x, t * cols, lanes);
+                            out[t * rows + r] = bias == null ? s : s + bias[r];
+                        }
+                    continue;
+                }
+                float[] decoded = DECODED.get();
+                if (decoded == null || decoded.length < ROWS * cols) DECODED.set(decoded = new float[ROWS * cols]);
                 w.decodeRows(r0, rn, decoded);
                 for (int t = 0; t < tokens; t++)
                     for (int r = 0; r < rn; r++) {
@@ -40,22 +60,6 @@ public final class MatVec {
                         out[t * rows + r0 + r] = bias == null ? s : s + bias[r0 + r];
                     }
             }
-        });
-    }
-
-    /** Rows of a format with a fused dot ({@link BlockDots}): each row's blocks dotted with every token, never decoded. */
-    private static void fused(BlockWeights w, float[] x, int tokens, float[] out, float[] bias) {
-        int rows = w.rows(), cols = w.cols();
-        long rowBytes = w.type().rowBytes(cols);
-        int tasks = Math.min(rows, Kernels.threads() * 4);
-        Kernels.parallel(tasks, task -> {
-            float[] lanes = new float[BlockDots.lanes()];
-            int r0 = (int) ((long) rows * task / tasks), r1 = (int) ((long) rows * (task + 1) / tasks);
-            for (int r = r0; r < r1; r++)
-                for (int t = 0; t < tokens; t++) {
-                    float s = BlockDots.dot(w.type(), w.data(), r * rowBytes, cols, x, t * cols, lanes);
-                    out[t * rows + r] = bias == null ? s : s + bias[r];
-                }
         });
     }
 }

@@ -253,12 +253,13 @@ public final class Transformer implements AutoCloseable {
     /** The MLP's inner activations: silu(gate)·up for gated models, gelu(up) otherwise. */
     private float[] mlpHidden(Layer l, float[] x, int n) {
         int f = c.ffn();
-        float[] up = matmul(l.up(), x, n, l.upBias(), UP);
         if (l.gate() == null) {
+            float[] up = matmul(l.up(), x, n, l.upBias(), UP);
             Kernels.parallel(n, t -> ops.geluTanh(up, t * f, f));
             return up;
         }
-        float[] gate = matmul(l.gate(), x, n, null, GATE);
+        float[][] upGate = matmuls(new Weights[] {l.up(), l.gate()}, x, n, new float[][] {l.upBias(), null}, new int[] {UP, GATE});
+        float[] up = upGate[0], gate = upGate[1];
         Kernels.parallel(n, t -> ops.siluMul(gate, up, t * f, f));
         return gate;
     }
@@ -270,6 +271,23 @@ public final class Transformer implements AutoCloseable {
         else if (n <= MatVec.MAX_TOKENS) MatVec.matmul(ops, wt, in, n, out, bias); // decoding: one pass over the weights
         else Kernels.matmul(wt, in, n, out, bias);
         return out;
+    }
+
+    /** Several weights of one input ({@link #matmul} each) in one parallel job where the kernels allow. */
+    private float[][] matmuls(Weights[] ws, float[] in, int n, float[][] biases, int[] slots) {
+        float[][] outs = new float[ws.length][];
+        for (Weights wt : ws)
+            if (wt instanceof Int8LtWeights) {
+                for (int i = 0; i < ws.length; i++) outs[i] = matmul(ws[i], in, n, biases[i], slots[i]);
+                return outs;
+            }
+        for (int i = 0; i < ws.length; i++) {
+            outs[i] = buffer(slots[i], n * ws[i].rows());
+            if (observer != null) observer.observe(ws[i], in, n);
+        }
+        if (n <= MatVec.MAX_TOKENS) MatVec.matmul(ops, ws, in, n, outs, biases);
+        else Kernels.matmul(Kernels.ops(), ws, in, n, outs, biases);
+        return outs;
     }
 
     /** A float[size] for the given slot: the slot's previous array when it has that size, else a new one. */
@@ -329,9 +347,10 @@ public final class Transformer implements AutoCloseable {
             v = buffer(V, rows * H * hd);
             split(fused, rows, q, k, v);
         } else {
-            q = matmul(l.q(), x, rows, l.qBias(), Q);
-            k = matmul(l.k(), x, rows, l.kBias(), K);
-            v = matmul(l.v(), x, rows, l.vBias(), V);
+            float[][] qkv = matmuls(new Weights[] {l.q(), l.k(), l.v()}, x, rows, new float[][] {l.qBias(), l.kBias(), l.vBias()}, new int[] {Q, K, V});
+            q = qkv[0];
+            k = qkv[1];
+            v = qkv[2];
         }
         return new float[][] {q, k, v};
     }
