@@ -26,6 +26,14 @@ LOWBIT_JVM_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-
 # 0.3-0.5). C2 sometimes declines to inline it into softmax or SiLU ("already compiled into a medium method", seen in
 # PrintInlining), depending on which compiled first: inlining is forced.
 LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbit.kernels.PanamaOps::exp"
+# The quantizers' Vector API kernels reach C2 at a twentieth of the usual call counts: until C2 compiles them their
+# vector operations run as allocated objects, tens of times slower than the scalar loops they replace, and quantizing
+# a 1.1B model spent 0.6 s of its 3.5-4.6 s there (2.7 s with this). Whole classes would make C2 compile more than it
+# needs: an 82M model's quantize, under a second, got slower.
+for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.format.Q8_0::quantizeLanes \
+         quantizers.format.Q4_0::quantizeLanes quantizers.Nf4Codes::codes; do
+  LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
+done
 if ! command -v mvn >/dev/null 2>&1; then
   echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
   exit 2

@@ -5,6 +5,11 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * GGML_TYPE_Q4_0: blocks of 32 as {f16 d; u8 qs[16]}, d = max/−8 (max = the signed value of largest magnitude),
@@ -25,7 +30,45 @@ final class Q4_0 implements WeightFormat {
         else GgmlImatrix.legacyRow(src, srcOff, n, dst, dstOff, importance, impOff, false, false);
     }
 
+    /** In vector lanes where {@link BlockDots} can ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        if (BlockDots.USABLE) quantizeLanes(src, srcOff, n, dst, dstOff);
+        else quantizeScalar(src, srcOff, n, dst, dstOff);
+    }
+
+    /**
+     * quantize_row_q4_0_ref in vector lanes, step for step: the magnitude bits' max, the first value of that magnitude,
+     * x·id + 8.5 as two roundings, truncation to int, the narrowing to a byte, min 15, and the nibbles or'ed in byte
+     * lanes (the low 8 bits of the int arithmetic). 2.9 ns per value was most of a Q4_0 export.
+     */
+    static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int x = srcOff + 32 * b, y = dstOff + 18 * b;
+            IntVector bits = IntVector.zero(BlockDots.I);
+            for (int c = 0; c < 32; c += BlockDots.L)
+                bits = bits.max(FloatVector.fromArray(BlockDots.F, src, x + c).reinterpretAsInts().and(0x7fffffff));
+            float amax = Float.intBitsToFloat(bits.reduceLanes(VectorOperators.MAX)), max = 0f;
+            for (int c = 0; amax != 0 && c < 32; c += BlockDots.L) {
+                VectorMask<Float> at = FloatVector.fromArray(BlockDots.F, src, x + c).abs().compare(VectorOperators.EQ, amax);
+                if (at.anyTrue()) {
+                    max = src[x + c + at.firstTrue()];
+                    break;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putF16(dst, y, d);
+            for (int c = 0; c < 16; c += BlockDots.L) { // min(15, (int8_t)(int)(x·id + 8.5)) of elements j and j + 16
+                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).mul(id).add(8.5f).convert(VectorOperators.F2I, 0);
+                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).mul(id).add(8.5f).convert(VectorOperators.F2I, 0);
+                ByteVector lo = ((ByteVector) q0.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
+                ByteVector hi = ((ByteVector) q1.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
+                lo.or(hi.lanewise(VectorOperators.LSHL, 4)).intoArray(dst, y + 2 + c);
+            }
+        }
+    }
+
+    static void quantizeScalar(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 18 * b;
             float max = GgmlQuants.signedAbsMax(src, x, 32, GgmlQuants.absMax(src, x, 32));

@@ -7,6 +7,9 @@ import static dev.lowbit.quantizers.format.GgmlQuants.roundfInt;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * GGML_TYPE_Q8_0: blocks of 32 as {f16 d; int8 qs[32]}, d = amax/127, q = roundf(x/d). Encoder =
@@ -18,7 +21,38 @@ final class Q8_0 implements WeightFormat {
     public int blockSize() { return 32; }
     public int blockBytes() { return 34; }
 
+    /** In vector lanes where {@link BlockDots} can ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        if (BlockDots.USABLE) quantizeLanes(src, srcOff, n, dst, dstOff);
+        else quantizeScalar(src, srcOff, n, dst, dstOff);
+    }
+
+    /**
+     * quantize_row_q8_0_ref in vector lanes: the magnitude bits' max is absMax's, x·id is the same product, and roundf
+     * is built from exact steps (the truncation t, the remainder x − t, exact below 2²³, one step away from zero when
+     * it is at least a half), which is what roundfInt's double sum computes. 1.9 ns per value was most of a Q8_0 export.
+     */
+    static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int x = srcOff + 32 * b, y = dstOff + 34 * b;
+            IntVector bits = IntVector.zero(BlockDots.I);
+            for (int c = 0; c < 32; c += BlockDots.L)
+                bits = bits.max(FloatVector.fromArray(BlockDots.F, src, x + c).reinterpretAsInts().and(0x7fffffff));
+            float amax = Float.intBitsToFloat(bits.reduceLanes(VectorOperators.MAX));
+            float d = amax / ((1 << 7) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putF16(dst, y, d);
+            for (int c = 0; c < 32; c += BlockDots.L) {
+                FloatVector v = FloatVector.fromArray(BlockDots.F, src, x + c).mul(id);
+                IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
+                FloatVector rest = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+                t = t.add(1, rest.compare(VectorOperators.GE, 0.5f).cast(BlockDots.I)).sub(1, rest.compare(VectorOperators.LE, -0.5f).cast(BlockDots.I));
+                t.convertShape(VectorOperators.I2B, BlockDots.B, 0).reinterpretAsBytes().intoArray(dst, y + 2 + c);
+            }
+        }
+    }
+
+    static void quantizeScalar(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 34 * b;
             float amax = absMax(src, x, 32);

@@ -1,0 +1,87 @@
+package dev.lowbit.quantizers.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Q8_0 and Q4_0 quantized in vector lanes give the scalar encoders' bytes (which GgmlReferenceTest holds to
+ * llama-quantize's): random blocks over many magnitudes, and the blocks where an order or a rounding rule shows — all
+ * zeros, a largest magnitude of both signs (the first wins), values on the half-way points of roundf and of
+ * x·id + 8.5, subnormals, infinities and NaN.
+ */
+class LaneQuantizeTest {
+    @Test
+    void q8_0LanesAreTheScalarBytes() {
+        for (float[] v : blocks()) {
+            byte[] want = new byte[34 * v.length / 32 + 3], got = want.clone();
+            Q8_0.quantizeScalar(v, 0, v.length, want, 3);
+            Q8_0.quantizeLanes(v, 0, v.length, got, 3);
+            assertArrayEquals(want, got, describe(v));
+        }
+    }
+
+    @Test
+    void q4_0LanesAreTheScalarBytes() {
+        for (float[] v : blocks()) {
+            byte[] want = new byte[18 * v.length / 32 + 3], got = want.clone();
+            Q4_0.quantizeScalar(v, 0, v.length, want, 3);
+            Q4_0.quantizeLanes(v, 0, v.length, got, 3);
+            assertArrayEquals(want, got, describe(v));
+        }
+    }
+
+    private static List<float[]> blocks() {
+        List<float[]> out = new ArrayList<>();
+        Random r = new Random(17);
+        for (int i = 0; i < 400; i++) {
+            float[] v = new float[32 * (1 + r.nextInt(4))];
+            double scale = Math.pow(10, r.nextInt(12) - 8);
+            for (int j = 0; j < v.length; j++) v[j] = (float) (r.nextGaussian() * scale);
+            if (i % 7 == 0) v[r.nextInt(v.length)] = 0f;
+            out.add(v);
+        }
+        out.add(new float[32]);
+        float[] bothSigns = new float[32];
+        bothSigns[3] = -2f;
+        bothSigns[9] = 2f;
+        bothSigns[20] = 1.5f;
+        out.add(bothSigns);
+        float[] flipped = bothSigns.clone();
+        flipped[3] = 2f;
+        flipped[9] = -2f;
+        out.add(flipped);
+        float[] q8Ties = new float[32]; // amax 127: d = 1, x·id = x
+        for (int j = 0; j < 31; j++) q8Ties[j] = (j - 15) + 0.5f * (j % 2 == 0 ? 1 : -1);
+        q8Ties[31] = 127f;
+        out.add(q8Ties);
+        float[] nearHalf = q8Ties.clone();
+        nearHalf[4] = 0.49999997f;
+        nearHalf[5] = -0.49999997f;
+        nearHalf[6] = 2.5000002f;
+        out.add(nearHalf);
+        float[] q4Ties = new float[32]; // max −8: d = 1, x·id + 8.5 lands on integers and halves
+        for (int j = 0; j < 32; j++) q4Ties[j] = -8f + j * 0.5f;
+        q4Ties[0] = -8f;
+        out.add(q4Ties);
+        float[] tiny = new float[32];
+        for (int j = 0; j < 32; j++) tiny[j] = Float.MIN_VALUE * (j - 16);
+        out.add(tiny);
+        float[] inf = new float[32];
+        inf[2] = Float.POSITIVE_INFINITY;
+        inf[7] = 1f;
+        out.add(inf);
+        float[] nan = new float[32];
+        nan[5] = Float.NaN;
+        nan[6] = -3f;
+        out.add(nan);
+        return out;
+    }
+
+    private static String describe(float[] v) {
+        return v.length + " values from " + v[0] + ", " + v[1] + ", ...";
+    }
+}
