@@ -29,13 +29,20 @@ final class Q6_K implements WeightFormat {
 
     /** With an importance: quantize_row_q6_K_impl (make_qx_quants weighted by quant_weights as they are). */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff, QxLanes.USABLE);
+    }
+
+    /** Without importance, the sub-block searches run eight at a time in {@link QxLanes} when useLanes (the same bytes). */
+    static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean useLanes) {
         int[] L = new int[256];
         float[] scales = new float[16];
+        QxLanes.Scratch lanes = importance == null && useLanes ? new QxLanes.Scratch(16) : null;
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 210 * b;
             float maxScale = 0, maxAbsScale = 0;
+            if (lanes != null) for (int ib = 0; ib < 16; ib += QxLanes.GROUPS) QxLanes.run(16, 32, src, x + 16 * ib, L, 16 * ib, scales, ib, lanes);
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = importance == null ? makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1)
+                float scale = lanes != null ? scales[ib] : importance == null ? makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, 1)
                         : GgmlImatrix.makeQxQuants(16, 32, src, x + 16 * ib, L, 16 * ib, importance, impOff + 256 * b + 16 * ib);
                 scales[ib] = scale;
                 float absScale = Math.abs(scale);

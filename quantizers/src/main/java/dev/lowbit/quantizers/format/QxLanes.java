@@ -1,0 +1,93 @@
+package dev.lowbit.quantizers.format;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * make_qx_quants with rmse_type 1 and no weights (Q6_K's sub-blocks) for eight groups side by side: lane j is group
+ * j, and each lane runs the reference's loops in their order (element i of every group in the same step, products
+ * grouped as written, no fused multiply-add), so each lane's sums, its choice among the 19 trial scales and its quants
+ * are the reference's. The sums are chains of dependent adds; eight independent chains keep the adder busy where one
+ * group at a time waited on each add (39 ns per value, most of a Q4_0 or Q6_K export). {@link GgmlQuants#makeQxQuants}
+ * is the scalar twin.
+ */
+final class QxLanes {
+    private QxLanes() {}
+
+    static final VectorSpecies<Float> F = Qkx2Lanes.F;
+    static final VectorSpecies<Integer> I = Qkx2Lanes.I;
+    static final int GROUPS = Qkx2Lanes.GROUPS;
+    static final boolean USABLE = Qkx2Lanes.USABLE;
+
+    /** Per-call scratch for groups of up to n values: transposed values, their w·x and w, a trial's quants, the best. */
+    static final class Scratch {
+        final float[] x, wx, w, max = new float[GROUPS];
+        final int[] trial, best;
+        final boolean[] flat = new boolean[GROUPS];
+
+        Scratch(int n) {
+            x = new float[GROUPS * n];
+            wx = new float[GROUPS * n];
+            w = new float[GROUPS * n];
+            trial = new int[GROUPS * n];
+            best = new int[GROUPS * n];
+        }
+    }
+
+    /**
+     * Groups j < 8 of n values at x[xo + n·j ..]: scales[so + j] = make_qx_quants(n, nmax, ..., rmse_type 1, NULL) and
+     * L[lo + n·j ..] its quants.
+     */
+    static void run(int n, int nmax, float[] x, int xo, int[] L, int lo, float[] scales, int so, Scratch s) {
+        for (int j = 0; j < GROUPS; j++) {
+            float max = 0, amax = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + n * j + i], ax = Math.abs(v);
+                if (ax > amax) { amax = ax; max = v; }
+                s.x[i * GROUPS + j] = v;
+            }
+            s.flat[j] = amax < GgmlQuants.GROUP_MAX_EPS; // the reference returns early: quants 0, scale 0
+            s.max[j] = s.flat[j] ? 1f : max;
+        }
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), w = xi.mul(xi); // rmse_type 1: w = x²
+            w.intoArray(s.w, i * GROUPS);
+            w.mul(xi).intoArray(s.wx, i * GROUPS);
+        }
+        FloatVector max = FloatVector.fromArray(F, s.max, 0), scale = FloatVector.zero(F), best = scale;
+        for (int is = 0; is <= 18; ++is) { // the first pass (is = 0 here), then the reference's is = −9 .. 9 without 0
+            float trial = is == 0 ? -nmax : -(nmax + 0.1f * (is <= 9 ? is - 10 : is - 9));
+            FloatVector iscale = FloatVector.broadcast(F, trial).div(max), sumlx = FloatVector.zero(F), suml2 = sumlx;
+            for (int i = 0; i < n; i++) {
+                FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS);
+                IntVector l = iscale.mul(xi).add(12582912f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+                FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+                l.add(nmax).intoArray(s.trial, i * GROUPS);
+                sumlx = sumlx.add(FloatVector.fromArray(F, s.wx, i * GROUPS).mul(lf));
+                suml2 = suml2.add(FloatVector.fromArray(F, s.w, i * GROUPS).mul(lf).mul(lf));
+            }
+            if (is == 0) {
+                scale = sumlx.div(suml2).blend(0f, suml2.compare(VectorOperators.EQ, 0f));
+                best = scale.mul(sumlx);
+                System.arraycopy(s.trial, 0, s.best, 0, n * GROUPS);
+                continue;
+            }
+            VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f).and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2)));
+            if (!better.anyTrue()) continue;
+            VectorMask<Integer> take = better.cast(I);
+            for (int i = 0; i < n * GROUPS; i += GROUPS)
+                IntVector.fromArray(I, s.best, i).blend(IntVector.fromArray(I, s.trial, i), take).intoArray(s.best, i);
+            FloatVector trialScale = sumlx.div(suml2);
+            scale = scale.blend(trialScale, better);
+            best = best.blend(trialScale.mul(sumlx), better);
+        }
+        scale.intoArray(s.max, 0);
+        for (int j = 0; j < GROUPS; j++) {
+            scales[so + j] = s.flat[j] ? 0f : s.max[j];
+            for (int i = 0; i < n; i++) L[lo + n * j + i] = s.flat[j] ? 0 : s.best[i * GROUPS + j];
+        }
+    }
+}
