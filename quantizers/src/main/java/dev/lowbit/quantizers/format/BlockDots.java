@@ -87,6 +87,13 @@ public final class BlockDots {
         }
     }
 
+    /** {@link GgmlQuants#absMax} of the 32 values from src[x], in vector lanes: the max of their magnitude bits. */
+    static float absMax32(float[] src, int x) {
+        IntVector bits = IntVector.zero(I);
+        for (int c = 0; c < 32; c += L) bits = bits.max(FloatVector.fromArray(F, src, x + c).reinterpretAsInts().and(0x7fffffff));
+        return Float.intBitsToFloat(bits.reduceLanes(VectorOperators.MAX));
+    }
+
     /** Q8_0: block {f16 d; i8 qs[32]}, w_j = d·qs[j]. */
     static void q8_0(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         FloatVector acc = FloatVector.zero(F), other = acc;

@@ -44,10 +44,7 @@ final class Q4_0 implements WeightFormat {
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 18 * b;
-            IntVector bits = IntVector.zero(BlockDots.I);
-            for (int c = 0; c < 32; c += BlockDots.L)
-                bits = bits.max(FloatVector.fromArray(BlockDots.F, src, x + c).reinterpretAsInts().and(0x7fffffff));
-            float amax = Float.intBitsToFloat(bits.reduceLanes(VectorOperators.MAX)), max = 0f;
+            float amax = BlockDots.absMax32(src, x), max = 0f;
             for (int c = 0; amax != 0 && c < 32; c += BlockDots.L) {
                 VectorMask<Float> at = FloatVector.fromArray(BlockDots.F, src, x + c).abs().compare(VectorOperators.EQ, amax);
                 if (at.anyTrue()) {

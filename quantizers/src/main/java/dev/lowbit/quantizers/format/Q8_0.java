@@ -35,10 +35,7 @@ final class Q8_0 implements WeightFormat {
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 34 * b;
-            IntVector bits = IntVector.zero(BlockDots.I);
-            for (int c = 0; c < 32; c += BlockDots.L)
-                bits = bits.max(FloatVector.fromArray(BlockDots.F, src, x + c).reinterpretAsInts().and(0x7fffffff));
-            float amax = Float.intBitsToFloat(bits.reduceLanes(VectorOperators.MAX));
+            float amax = BlockDots.absMax32(src, x);
             float d = amax / ((1 << 7) - 1);
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);

@@ -14,22 +14,26 @@ import org.junit.jupiter.api.Test;
  * x·id + 8.5, subnormals, infinities and NaN.
  */
 class LaneQuantizeTest {
+    /** An encoder of n values from src[0] to dst[off]. */
+    interface Encoder {
+        void encode(float[] src, int srcOff, int n, byte[] dst, int dstOff);
+    }
+
     @Test
     void q8_0LanesAreTheScalarBytes() {
-        for (float[] v : blocks()) {
-            byte[] want = new byte[34 * v.length / 32 + 3], got = want.clone();
-            Q8_0.quantizeScalar(v, 0, v.length, want, 3);
-            Q8_0.quantizeLanes(v, 0, v.length, got, 3);
-            assertArrayEquals(want, got, describe(v));
-        }
+        check(34, Q8_0::quantizeScalar, Q8_0::quantizeLanes);
     }
 
     @Test
     void q4_0LanesAreTheScalarBytes() {
+        check(18, Q4_0::quantizeScalar, Q4_0::quantizeLanes);
+    }
+
+    private static void check(int blockBytes, Encoder scalar, Encoder lanes) {
         for (float[] v : blocks()) {
-            byte[] want = new byte[18 * v.length / 32 + 3], got = want.clone();
-            Q4_0.quantizeScalar(v, 0, v.length, want, 3);
-            Q4_0.quantizeLanes(v, 0, v.length, got, 3);
+            byte[] want = new byte[blockBytes * v.length / 32 + 3], got = want.clone();
+            scalar.encode(v, 0, v.length, want, 3);
+            lanes.encode(v, 0, v.length, got, 3);
             assertArrayEquals(want, got, describe(v));
         }
     }
