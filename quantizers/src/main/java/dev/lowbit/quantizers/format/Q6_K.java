@@ -8,6 +8,7 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -32,7 +33,10 @@ final class Q6_K implements WeightFormat {
         quantize(src, srcOff, n, dst, dstOff, importance, impOff, QxLanes.USABLE);
     }
 
-    /** Without importance, the sub-block searches run eight at a time in {@link QxLanes} when useLanes (the same bytes). */
+    /**
+     * With useLanes, the sub-block searches without importance run eight at a time in {@link QxLanes}, and the final
+     * quants L values at a time (the same bytes).
+     */
     static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean useLanes) {
         int[] L = new int[256];
         float[] scales = new float[16];
@@ -59,6 +63,12 @@ final class Q6_K implements WeightFormat {
             for (int j = 0; j < 16; ++j) {
                 float d = dAll * dst[y + 192 + j];
                 if (d == 0) continue;
+                if (useLanes && BlockDots.USABLE) { // the same division and nearest_int, L values at a time
+                    for (int c = 0; c < 16; c += BlockDots.L)
+                        FloatVector.fromArray(BlockDots.F, src, x + 16 * j + c).div(d).add(12582912f).reinterpretAsInts().and(0x007fffff)
+                                .sub(0x00400000).max(-32).min(31).add(32).intoArray(L, 16 * j + c);
+                    continue;
+                }
                 for (int ii = 0; ii < 16; ++ii) {
                     int l = nearestInt(src[x + 16 * j + ii] / d);
                     L[16 * j + ii] = Math.max(-32, Math.min(31, l)) + 32;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * make_qx_quants for eight groups in lanes against the scalar twin (GgmlReferenceTest holds that one to llama.cpp):
  * the same scale bits and quants per group, over random groups of many magnitudes, all-zero and near-zero groups,
- * groups whose largest magnitude comes with both signs, and Q6_K rows made both ways.
+ * groups whose largest magnitude comes with both signs, and Q6_K rows made both ways (with and without importance).
  */
 class QxLanesTest {
     @Test
@@ -49,5 +49,10 @@ class QxLanesTest {
         Q6_K.quantize(row, 0, row.length, lanes, 3, null, 0, true);
         Q6_K.quantize(row, 0, row.length, scalar, 3, null, 0, false);
         assertArrayEquals(scalar, lanes);
+        float[] importance = new float[row.length];
+        for (int i = 0; i < importance.length; i++) importance[i] = r.nextFloat();
+        Q6_K.quantize(row, 0, row.length, lanes, 3, importance, 0, true);
+        Q6_K.quantize(row, 0, row.length, scalar, 3, importance, 0, false);
+        assertArrayEquals(scalar, lanes, "with an importance");
     }
 }
