@@ -11,6 +11,7 @@ import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.SafetensorsWriter;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.TensorSource;
+import dev.lowbit.quantizers.format.LaneEncoders;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -95,6 +96,7 @@ public final class Quantizer {
             checkLoraBase(model, cfg, ck, loras);
             List<Tensor> tensors = new ArrayList<>(ck.tensors());
             tensors.sort(Comparator.comparing(Tensor::name));
+            LaneEncoders.forJob(tensors.stream().mapToLong(Tensor::numel).sum());
             for (Tensor t : tensors) {
                 String why = recipe.keepReason(t);
                 MergedSource merged = MergedSource.of(t, loras, false);

@@ -21,9 +21,9 @@ final class Q8_0 implements WeightFormat {
     public int blockSize() { return 32; }
     public int blockBytes() { return 34; }
 
-    /** In vector lanes where {@link BlockDots} can ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
+    /** In vector lanes when {@link LaneEncoders} says so ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
-        if (BlockDots.USABLE) quantizeLanes(src, srcOff, n, dst, dstOff);
+        if (LaneEncoders.on()) quantizeLanes(src, srcOff, n, dst, dstOff);
         else quantizeScalar(src, srcOff, n, dst, dstOff);
     }
 

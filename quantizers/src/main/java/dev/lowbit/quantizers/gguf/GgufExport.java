@@ -6,6 +6,7 @@ import dev.lowbit.quantizers.Blocks;
 import dev.lowbit.quantizers.calib.Imatrix;
 import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.WeightEncoder;
+import dev.lowbit.quantizers.format.LaneEncoders;
 import dev.lowbit.quantizers.format.WeightFormat;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -110,6 +111,7 @@ public final class GgufExport {
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
                 specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting, encoder)));
             }
+            LaneEncoders.forJob(params);
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
             if (!dryRun) GgufWriter.write(out, b.kv, specs, progress == null ? null : progress::accept);
             double secs = (System.nanoTime() - t0) / 1e9;
