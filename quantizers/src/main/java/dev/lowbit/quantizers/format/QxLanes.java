@@ -84,9 +84,9 @@ final class QxLanes {
             scale = scale.blend(trialScale, better);
             best = best.blend(trialScale.mul(sumlx), better);
         }
-        scale.intoArray(s.max, 0);
+        scale.intoArray(scales, so);
         for (int j = 0; j < GROUPS; j++) {
-            scales[so + j] = s.flat[j] ? 0f : s.max[j];
+            if (s.flat[j]) scales[so + j] = 0f;
             for (int i = 0; i < n; i++) L[lo + n * j + i] = s.flat[j] ? 0 : s.best[i * GROUPS + j];
         }
     }
