@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * copies the previous blocks into the page cache (as slow as the disk once dirty pages pile up). A failed write is
  * rethrown by the next call; {@link #close()} waits for every byte, {@link #abandon()} drops what is queued.
  */
-final class BackgroundOutputStream extends OutputStream {
+final class BackgroundOutputStream extends OutputStream implements FillableOutput {
     static final int BLOCK = 8 << 20, IN_FLIGHT = 4;
 
     /** A block to write: its first length bytes; a null block ends the writer. */
@@ -80,6 +80,21 @@ final class BackgroundOutputStream extends OutputStream {
             off += n;
             len -= n;
         }
+    }
+
+    /** In the current block when it has room, else in the next one (the current one goes out part full). */
+    @Override
+    public void fill(int length, Filler filler) throws IOException {
+        check();
+        if (length > BLOCK) { // made in an array of its own, then copied
+            byte[] b = new byte[length];
+            filler.fill(b, 0);
+            write(b, 0, length);
+            return;
+        }
+        if (BLOCK - used < length) hand();
+        filler.fill(block, used);
+        used += length;
     }
 
     /** Queues the current block and takes a free one (a new one while fewer than IN_FLIGHT + 1 exist). */

@@ -8,7 +8,7 @@ import java.io.OutputStream;
  * Counts what one tensor's producer writes, so writers can check it wrote exactly the bytes its header announced.
  * Closing it leaves the underlying stream open: the writer owns that.
  */
-public final class CountingOutputStream extends FilterOutputStream {
+public final class CountingOutputStream extends FilterOutputStream implements FillableOutput {
     private long count;
 
     public CountingOutputStream(OutputStream out) {
@@ -29,6 +29,12 @@ public final class CountingOutputStream extends FilterOutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         out.write(b, off, len);
         count += len;
+    }
+
+    @Override
+    public void fill(int length, Filler filler) throws IOException {
+        FillableOutput.fill(out, length, filler);
+        count += length;
     }
 
     @Override

@@ -45,6 +45,23 @@ public final class FloatBits {
         return max;
     }
 
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Whether any of n little-endian 16-bit floats from byte offset off has magnitude bits (bits & 0x7fff) above limit
+     * (0x7f80 for a BF16 NaN, 0x7c00 for an F16 one). Four values a long, in plain code (no vector lanes: it runs in
+     * short jobs, where uncompiled Vector API code is tens of times slower): each 16-bit lane of magnitude m gets
+     * 0x7fff - limit added, which sets its top bit exactly when m > limit and never carries into the next lane.
+     */
+    public static boolean anyMagnitudeAbove(MemorySegment src, long off, int n, int limit) {
+        long lanes = 0x7fff_7fff_7fff_7fffL, add = (0x7fff - limit) * 0x0001_0001_0001_0001L, seen = 0;
+        int i = 0;
+        for (; i <= n - 4; i += 4) seen |= (src.get(LE_LONG, off + 2L * i) & lanes) + add;
+        boolean any = (seen & 0x8000_8000_8000_8000L) != 0;
+        for (; i < n; i++) any |= (src.get(LE_SHORT, off + 2L * i) & 0x7fff) > limit;
+        return any;
+    }
+
     /**
      * n little-endian BF16 values from byte offset off of src into dst[dstOff, dstOff + n): vector lanes widened
      * straight from the mapped bytes (sign-extend, then shift: the low 16 bits are zero either way), a scalar tail.

@@ -17,13 +17,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 class BackgroundOutputStreamTest {
     @Test
-    void bytesArriveInOrderWhateverTheWriteSizes() throws IOException {
+    void bytesArriveInOrderWhateverTheWriteAndFillSizes() throws IOException {
         Random r = new Random(11);
         ByteArrayOutputStream expected = new ByteArrayOutputStream(), target = new ByteArrayOutputStream();
         try (BackgroundOutputStream out = new BackgroundOutputStream(target)) {
             for (int i = 0; i < 60; i++) {
-                int kind = r.nextInt(3);
-                if (kind == 0) {
+                int kind = r.nextInt(4);
+                if (kind == 3) { // straight into the stream's buffer: small, about a block, more than a block
+                    byte[] a = new byte[r.nextInt(3) == 0 ? r.nextInt(100) : r.nextInt(3 * BackgroundOutputStream.BLOCK / 2)];
+                    r.nextBytes(a);
+                    out.fill(a.length, (buf, at) -> System.arraycopy(a, 0, buf, at, a.length));
+                    expected.write(a);
+                } else if (kind == 0) {
                     int b = r.nextInt(256);
                     out.write(b);
                     expected.write(b);

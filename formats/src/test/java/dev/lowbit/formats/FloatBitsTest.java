@@ -60,6 +60,35 @@ class FloatBitsTest {
         }
     }
 
+    /**
+     * Whether any magnitude exceeds a limit, against a plain loop: one value above (or at) the limit at every position of
+     * lengths around four and the vector length, each 16-bit pattern of it, at an odd byte offset, for the two limits
+     * in use and the extremes.
+     */
+    @Test
+    void anyMagnitudeAboveEqualsAPlainLoop() {
+        Random r = new Random(5);
+        for (int limit : new int[] {0x7f80, 0x7c00, 0, 0x7ffe}) {
+            for (int n = 0; n < 40; n++) {
+                for (int at = 0; at < Math.max(1, n); at++) {
+                    MemorySegment seg = MemorySegment.ofArray(new byte[2 * n + 3]);
+                    short[] h = new short[n];
+                    for (int i = 0; i < n; i++) h[i] = (short) ((r.nextBoolean() ? 0x8000 : 0) | r.nextInt(limit + 1)); // at or below
+                    if (n > 0) h[at] = (short) ((r.nextBoolean() ? 0x8000 : 0) | (limit + r.nextInt(2))); // at the limit or just above
+                    for (int i = 0; i < n; i++) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 1 + 2L * i, h[i]);
+                    boolean want = false;
+                    for (short x : h) want |= (x & 0x7fff) > limit;
+                    assertEquals(want, FloatBits.anyMagnitudeAbove(seg, 1, n, limit), "limit " + limit + " n " + n + " at " + at);
+                }
+            }
+            for (int b = 0; b < 65536; b++) {
+                MemorySegment seg = MemorySegment.ofArray(new byte[8]);
+                seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2 * (b & 3), (short) b);
+                assertEquals((b & 0x7fff) > limit, FloatBits.anyMagnitudeAbove(seg, 0, 4, limit), "limit " + limit + " bits " + b);
+            }
+        }
+    }
+
     @Test
     void f8DecodeEveryPattern() {
         for (int b = 0; b < 256; b++) {

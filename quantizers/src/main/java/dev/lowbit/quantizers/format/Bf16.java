@@ -1,5 +1,6 @@
 package dev.lowbit.quantizers.format;
 
+import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
 import java.lang.foreign.MemorySegment;
 
@@ -13,6 +14,19 @@ final class Bf16 implements WeightFormat {
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         MemorySegment d = MemorySegment.ofArray(dst);
         for (int i = 0; i < n; i++) d.set(F16.LE, dstOff + 2L * i, FloatBits.floatToBf16(src[srcOff + i]));
+    }
+
+    public boolean copies(DType dtype) {
+        return dtype == DType.BF16;
+    }
+
+    /** A bulk copy; a range holding a NaN (magnitude bits above infinity's) is encoded value by value, which quiets it. */
+    public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
+        if (!FloatBits.anyMagnitudeAbove(src, off, n, 0x7f80)) MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 2L * n);
+        else {
+            MemorySegment d = MemorySegment.ofArray(dst);
+            for (int i = 0; i < n; i++) d.set(F16.LE, dstOff + 2L * i, FloatBits.floatToBf16(FloatBits.bf16ToFloat(src.get(F16.LE, off + 2L * i))));
+        }
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

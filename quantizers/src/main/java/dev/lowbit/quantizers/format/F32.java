@@ -1,5 +1,6 @@
 package dev.lowbit.quantizers.format;
 
+import dev.lowbit.formats.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -15,6 +16,14 @@ final class F32 implements WeightFormat {
 
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         MemorySegment.copy(src, srcOff, MemorySegment.ofArray(dst), LE, dstOff, n);
+    }
+
+    public boolean copies(DType dtype) {
+        return dtype == DType.F32;
+    }
+
+    public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
+        MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 4L * n);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

@@ -1,5 +1,6 @@
 package dev.lowbit.quantizers.format;
 
+import dev.lowbit.formats.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -49,6 +50,22 @@ public interface WeightFormat {
 
     /** Decodes n elements (a multiple of blockSize()) whose first block starts at byte off of src into dst[dstOff ..]. */
     void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff);
+
+    /**
+     * Whether values stored as dtype are this format's bytes already (BF16 weights to BF16), so that
+     * {@link #copy} can take them as they are instead of decoding them to float and encoding them again.
+     */
+    default boolean copies(DType dtype) {
+        return false;
+    }
+
+    /**
+     * n values stored in a dtype {@link #copies} takes, from byte off of src, as this format's bytes into dst[dstOff ..]:
+     * byte for byte what {@link #quantize} writes for their decoded values.
+     */
+    default void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
+        throw new UnsupportedOperationException(name() + " takes no stored type as it is");
+    }
 
     /** Bytes of one row of cols elements (cols a multiple of blockSize()). */
     default long rowBytes(long cols) {

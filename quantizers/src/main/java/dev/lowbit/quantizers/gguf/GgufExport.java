@@ -1,5 +1,6 @@
 package dev.lowbit.quantizers.gguf;
 
+import dev.lowbit.formats.FillableOutput;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufWriter;
 import dev.lowbit.quantizers.Blocks;
@@ -186,26 +187,32 @@ public final class GgufExport {
     private static final int CHUNK_BYTES = 8 << 20;
     /** Rows one task converts and encodes at a time. */
     private static final int TASK_ROWS = 16;
+    /** Rows one task copies at a time when the checkpoint holds the output's bytes already (BF16 to BF16). */
+    private static final int COPY_ROWS = 256;
     private static final ThreadLocal<float[]> ROW_BUFFER = new ThreadLocal<>();
 
     /**
      * As {@link #quantizeRows}, reading the rows from the checkpoint: each task converts its few rows to float and
      * encodes them, so reading, converting and encoding all run on every core and no float copy of the tensor exists.
-     * Chunks of about {@value #CHUNK_BYTES} bytes are written in order; the bytes are the same.
+     * Chunks of about {@value #CHUNK_BYTES} bytes are encoded straight into the output's buffer
+     * ({@link FillableOutput}), in order; the bytes are the same. Rows already stored in
+     * the output's format are copied as they are ({@link WeightFormat#copies}).
      */
     static void streamRows(WeightFormat f, HfModel.Rows src, int rows, int cols, float[] importance, OutputStream out) throws IOException {
         int rowBytes = Math.toIntExact(f.rowBytes(cols));
         int chunkRows = Math.max(1, Math.min(rows, CHUNK_BYTES / rowBytes));
-        byte[] data = new byte[Math.multiplyExact(chunkRows, rowBytes)];
+        boolean asStored = f.copies(src.tensor().dtype());
         for (int r0 = 0; r0 < rows; r0 += chunkRows) {
             int n = Math.min(chunkRows, rows - r0), base = r0;
-            Blocks.parallel(n, TASK_ROWS, (lo, hi) -> {
-                float[] buf = ROW_BUFFER.get();
-                if (buf == null || buf.length < TASK_ROWS * cols) ROW_BUFFER.set(buf = new float[TASK_ROWS * cols]);
-                src.read(base + lo, hi - lo, buf);
-                for (int r = lo; r < hi; r++) f.quantize(buf, (r - lo) * cols, cols, data, r * rowBytes, importance, 0);
+            FillableOutput.fill(out, Math.multiplyExact(n, rowBytes), (data, at) -> {
+                if (asStored) Blocks.parallel(n, COPY_ROWS, (lo, hi) -> src.copy(base + lo, hi - lo, f, data, at + lo * rowBytes));
+                else Blocks.parallel(n, TASK_ROWS, (lo, hi) -> {
+                    float[] buf = ROW_BUFFER.get();
+                    if (buf == null || buf.length < TASK_ROWS * cols) ROW_BUFFER.set(buf = new float[TASK_ROWS * cols]);
+                    src.read(base + lo, hi - lo, buf);
+                    for (int r = lo; r < hi; r++) f.quantize(buf, (r - lo) * cols, cols, data, at + r * rowBytes, importance, 0);
+                });
             });
-            out.write(data, 0, n * rowBytes);
         }
     }
 

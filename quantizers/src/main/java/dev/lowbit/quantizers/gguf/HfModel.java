@@ -7,6 +7,7 @@ import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufValue;
+import dev.lowbit.quantizers.format.WeightFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +59,16 @@ final class HfModel implements AutoCloseable {
                 return;
             }
             for (int i = 0; i < n; i++) tensor.readFloats((long) order[row + i] * cols, dst, i * cols, cols);
+        }
+
+        /** Rows [row, row+n) as format f's bytes into dst[dstOff ..], taken as stored (f.copies(the tensor's dtype)). */
+        void copy(int row, int n, WeightFormat f, byte[] dst, int dstOff) {
+            long size = tensor.dtype().size(), rowBytes = f.rowBytes(cols);
+            if (order == null) {
+                f.copy(tensor.data(), (long) row * cols * size, n * cols, dst, dstOff);
+                return;
+            }
+            for (int i = 0; i < n; i++) f.copy(tensor.data(), (long) order[row + i] * cols * size, cols, dst, Math.toIntExact(dstOff + i * rowBytes));
         }
     }
 
