@@ -7,20 +7,26 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * make_qx_quants with rmse_type 1 and no weights (Q6_K's sub-blocks) for eight groups side by side: lane j is group
+ * make_qx_quants with rmse_type 1 and no weights (Q6_K's sub-blocks) for 8 or 16 groups side by side: lane j is group
  * j, and each lane runs the reference's loops in their order (element i of every group in the same step, products
  * grouped as written, no fused multiply-add), so each lane's sums, its choice among the 19 trial scales and its quants
- * are the reference's. The sums are chains of dependent adds; eight independent chains keep the adder busy where one
+ * are the reference's. The sums are chains of dependent adds; independent chains keep the adder busy where one
  * group at a time waited on each add (39 ns per value, most of a Q4_0 or Q6_K export). {@link GgmlQuants#makeQxQuants}
  * is the scalar twin.
  */
 final class QxLanes {
     private QxLanes() {}
 
-    static final VectorSpecies<Float> F = Qkx2Lanes.F;
-    static final VectorSpecies<Integer> I = Qkx2Lanes.I;
-    static final int GROUPS = Qkx2Lanes.GROUPS;
-    static final boolean USABLE = Qkx2Lanes.USABLE;
+    /**
+     * The preferred width, as the other quantizer kernels: two float species in one process (256 bits here, 512 in
+     * Q4_0's lanes) share the Vector API's call-site profiles, and C2 then compiled Q4_0's lanes with boxed vectors in
+     * about half of the 1.1B Q4_0 exports (10 GB allocated, 1 s lost).
+     */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Groups side by side: one a lane, 8 (256-bit vectors) or 16 (512-bit: a whole Q6_K super-block). */
+    static final int GROUPS = F.length();
+    static final boolean USABLE = GROUPS == 8 || GROUPS == 16;
 
     /** Per-call scratch for groups of up to n values: transposed values, their w·x and w, a trial's quants, the best. */
     static final class Scratch {
@@ -38,7 +44,7 @@ final class QxLanes {
     }
 
     /**
-     * Groups j < 8 of n values at x[xo + n·j ..]: scales[so + j] = make_qx_quants(n, nmax, ..., rmse_type 1, NULL) and
+     * Groups j < GROUPS of n values at x[xo + n·j ..]: scales[so + j] = make_qx_quants(n, nmax, ..., rmse_type 1, NULL) and
      * L[lo + n·j ..] its quants.
      */
     static void run(int n, int nmax, float[] x, int xo, int[] L, int lo, float[] scales, int so, Scratch s) {
