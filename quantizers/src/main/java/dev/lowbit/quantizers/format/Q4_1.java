@@ -5,6 +5,10 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * GGML_TYPE_Q4_1: blocks of 32 as {f16 d; f16 m; u8 qs[16]}, m = min, d = (max − min)/15,
@@ -24,7 +28,48 @@ final class Q4_1 implements WeightFormat {
         else GgmlImatrix.legacyRow(src, srcOff, n, dst, dstOff, importance, impOff, false, true);
     }
 
+    /** In vector lanes when {@link LaneEncoders} says so ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        if (LaneEncoders.on()) quantizeLanes(src, srcOff, n, dst, dstOff);
+        else quantizeScalar(src, srcOff, n, dst, dstOff);
+    }
+
+    /**
+     * quantize_row_q4_1_ref in vector lanes, step for step: (x − min)·id + 0.5 as two roundings, truncation to int, the
+     * narrowing to a byte, min 15, and the nibbles or'ed in byte lanes. The reference's min and max are the first
+     * value below (above) all before it; the lanes' minimum and maximum are the same value unless it is a zero (−0 and
+     * +0 tie), infinite (the reference starts from ±FLT_MAX) or NaN (the reference skips it): such a block is encoded
+     * by the scalar loop.
+     */
+    static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int x = srcOff + 32 * b, y = dstOff + 20 * b;
+            FloatVector lo = FloatVector.fromArray(BlockDots.F, src, x), hi = lo;
+            for (int c = BlockDots.L; c < 32; c += BlockDots.L) {
+                FloatVector v = FloatVector.fromArray(BlockDots.F, src, x + c);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            float min = lo.reduceLanes(VectorOperators.MIN), max = hi.reduceLanes(VectorOperators.MAX);
+            if (min == 0 || max == 0 || !Float.isFinite(min) || !Float.isFinite(max)) {
+                quantizeScalar(src, x, 32, dst, y);
+                continue;
+            }
+            float d = (max - min) / ((1 << 4) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putF16(dst, y, d);
+            putF16(dst, y + 2, min);
+            for (int c = 0; c < 16; c += BlockDots.L) { // min(15, (int8_t)(int)((x − min)·id + 0.5)) of elements j and j + 16
+                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0);
+                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0);
+                ByteVector l = ((ByteVector) q0.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
+                ByteVector h = ((ByteVector) q1.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
+                l.or(h.lanewise(VectorOperators.LSHL, 4)).intoArray(dst, y + 4 + c);
+            }
+        }
+    }
+
+    static void quantizeScalar(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 20 * b;
             float min = GgmlQuants.min(src, x, 32), max = GgmlQuants.max(src, x, 32);

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Q8_0 and Q4_0 quantized in vector lanes give the scalar encoders' bytes (which GgmlReferenceTest holds to
+ * Q8_0, Q4_0 and Q4_1 quantized in vector lanes give the scalar encoders' bytes (which GgmlReferenceTest holds to
  * llama-quantize's): random blocks over many magnitudes, and the blocks where an order or a rounding rule shows — all
  * zeros, a largest magnitude of both signs (the first wins), values on the half-way points of roundf and of
  * x·id + 8.5, subnormals, infinities and NaN.
@@ -27,6 +27,11 @@ class LaneQuantizeTest {
     @Test
     void q4_0LanesAreTheScalarBytes() {
         check(18, Q4_0::quantizeScalar, Q4_0::quantizeLanes);
+    }
+
+    @Test
+    void q4_1LanesAreTheScalarBytes() {
+        check(20, Q4_1::quantizeScalar, Q4_1::quantizeLanes);
     }
 
     private static void check(int blockBytes, Encoder scalar, Encoder lanes) {
@@ -78,6 +83,31 @@ class LaneQuantizeTest {
         inf[2] = Float.POSITIVE_INFINITY;
         inf[7] = 1f;
         out.add(inf);
+        float[] q4_1Ties = new float[32]; // min 0.25, max 15.25: d = 1, (x − min)·id + 0.5 lands on integers and halves
+        for (int j = 0; j < 32; j++) q4_1Ties[j] = 0.25f + (j % 31) * 0.5f;
+        out.add(q4_1Ties);
+        float[] zeroMin = new float[32]; // −0 and +0 as the least value, in both orders (the reference keeps the first)
+        zeroMin[1] = -0f;
+        zeroMin[4] = 3f;
+        out.add(zeroMin);
+        float[] zeroMin2 = zeroMin.clone();
+        zeroMin2[0] = -0f;
+        zeroMin2[1] = 0f;
+        out.add(zeroMin2);
+        float[] zeroMax = new float[32];
+        for (int j = 0; j < 32; j++) zeroMax[j] = j == 7 ? -0f : -1f - j;
+        out.add(zeroMax);
+        float[] allInf = new float[32];
+        java.util.Arrays.fill(allInf, Float.POSITIVE_INFINITY);
+        out.add(allInf);
+        float[] negInf = new float[32];
+        negInf[9] = Float.NEGATIVE_INFINITY;
+        negInf[10] = 2f;
+        out.add(negInf);
+        float[] huge = new float[32]; // max − min overflows to infinity
+        huge[0] = Float.MAX_VALUE;
+        huge[1] = -Float.MAX_VALUE;
+        out.add(huge);
         float[] nan = new float[32];
         nan[5] = Float.NaN;
         nan[6] = -3f;
