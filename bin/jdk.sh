@@ -30,17 +30,17 @@ LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbi
 # vector operations run as allocated objects, tens of times slower than the scalar loops they replace, and quantizing
 # a 1.1B model spent 0.6 s of its 3.5-4.6 s there (2.7 s with this). Whole classes would make C2 compile more than it
 # needs: an 82M model's quantize, under a second, got slower.
-for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.format.Q8_0::quantizeLanes \
-         quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes quantizers.format.QxLanes::run \
-         quantizers.Nf4Codes::codes; do
+lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes
+       quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.QxLanes::run"
+for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done
 # The GGUF encoders' lanes (used from 500M weights on, LaneEncoders) are compiled in the foreground: the caller waits
 # for C2 (tens of ms) instead of running their vector code uncompiled meanwhile (1.1B Q4_0 export 3.2-3.8 -> 2.6-3.4 s).
-for m in quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes \
-         quantizers.format.QxLanes::run; do
+for m in $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=BackgroundCompilation,dev.lowbit.$m,false"
 done
+unset lowbit_lanes m
 if ! command -v mvn >/dev/null 2>&1; then
   echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
   exit 2

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -85,6 +86,48 @@ public final class BlockDots {
                 widen(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, y + 16 + c);
             }
         }
+    }
+
+    /**
+     * The signed value of largest magnitude of the 32 values from src[x], the first of them (quantize_row_q4_0_ref's
+     * and q5_0's max), given their {@link #absMax32}; 0 when that is 0 or a NaN (which equals nothing).
+     */
+    static float signedAbsMax32(float[] src, int x, float amax) {
+        for (int c = 0; amax != 0 && c < 32; c += L) {
+            VectorMask<Float> at = FloatVector.fromArray(F, src, x + c).abs().compare(VectorOperators.EQ, amax);
+            if (at.anyTrue()) return src[x + c + at.firstTrue()];
+        }
+        return 0f;
+    }
+
+    /**
+     * The least (most = false: the greatest) of the 32 values from src[x] in vector lanes, or NaN where that may not be
+     * the value quantize_row_q4_1_ref's and q5_1's loops find (the first below, or above, all before it, from ±FLT_MAX):
+     * a zero (−0 and +0 tie), an infinity or a NaN. The caller encodes such a block with its scalar loop.
+     */
+    static float extreme32(float[] src, int x, boolean least) {
+        FloatVector e = FloatVector.fromArray(F, src, x);
+        for (int c = L; c < 32; c += L) {
+            FloatVector v = FloatVector.fromArray(F, src, x + c);
+            e = least ? e.min(v) : e.max(v);
+        }
+        float r = e.reduceLanes(least ? VectorOperators.MIN : VectorOperators.MAX);
+        return r == 0 || !Float.isFinite(r) ? Float.NaN : r;
+    }
+
+    /**
+     * The 5-bit quants of elements c .. c+L−1 (lo) and c+16 .. (hi) of a Q5_0 or Q5_1 block: their low nibbles stored
+     * at dst[qs + c ..] as (lo & 15) | (hi & 15) << 4; their bit 4 returned in qh's places (bit j for element j).
+     */
+    static int q5Nibbles(ByteVector lo, ByteVector hi, byte[] dst, int qs, int c) {
+        lo.and((byte) 15).or(hi.and((byte) 15).lanewise(VectorOperators.LSHL, 4)).intoArray(dst, qs + c);
+        long l = lo.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong(), h = hi.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong();
+        return (int) (l << c | h << (16 + c));
+    }
+
+    /** The low 8 bits of the ints of v, in byte lanes (C's narrowing to a byte). */
+    static ByteVector bytesOf(FloatVector v) {
+        return (ByteVector) ((IntVector) v.convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
     }
 
     /** {@link GgmlQuants#absMax} of the 32 values from src[x], in vector lanes: the max of their magnitude bits. */

@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -44,14 +43,7 @@ final class Q4_0 implements WeightFormat {
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 18 * b;
-            float amax = BlockDots.absMax32(src, x), max = 0f;
-            for (int c = 0; amax != 0 && c < 32; c += BlockDots.L) {
-                VectorMask<Float> at = FloatVector.fromArray(BlockDots.F, src, x + c).abs().compare(VectorOperators.EQ, amax);
-                if (at.anyTrue()) {
-                    max = src[x + c + at.firstTrue()];
-                    break;
-                }
-            }
+            float max = BlockDots.signedAbsMax32(src, x, BlockDots.absMax32(src, x));
             float d = max / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);

@@ -36,22 +36,14 @@ final class Q4_1 implements WeightFormat {
 
     /**
      * quantize_row_q4_1_ref in vector lanes, step for step: (x − min)·id + 0.5 as two roundings, truncation to int, the
-     * narrowing to a byte, min 15, and the nibbles or'ed in byte lanes. The reference's min and max are the first
-     * value below (above) all before it; the lanes' minimum and maximum are the same value unless it is a zero (−0 and
-     * +0 tie), infinite (the reference starts from ±FLT_MAX) or NaN (the reference skips it): such a block is encoded
-     * by the scalar loop.
+     * narrowing to a byte, min 15, and the nibbles or'ed in byte lanes. A block whose min or max the lanes may not find
+     * as the reference does ({@link BlockDots#extreme32}) is encoded by the scalar loop.
      */
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 20 * b;
-            FloatVector lo = FloatVector.fromArray(BlockDots.F, src, x), hi = lo;
-            for (int c = BlockDots.L; c < 32; c += BlockDots.L) {
-                FloatVector v = FloatVector.fromArray(BlockDots.F, src, x + c);
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            float min = lo.reduceLanes(VectorOperators.MIN), max = hi.reduceLanes(VectorOperators.MAX);
-            if (min == 0 || max == 0 || !Float.isFinite(min) || !Float.isFinite(max)) {
+            float min = BlockDots.extreme32(src, x, true), max = BlockDots.extreme32(src, x, false);
+            if (Float.isNaN(min) || Float.isNaN(max)) {
                 quantizeScalar(src, x, 32, dst, y);
                 continue;
             }

@@ -6,6 +6,8 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * GGML_TYPE_Q5_1: blocks of 32 as {f16 d; f16 m; u8 qh[4]; u8 qs[16]}, m = min, d = (max − min)/31,
@@ -25,7 +27,40 @@ final class Q5_1 implements WeightFormat {
         else GgmlImatrix.legacyRow(src, srcOff, n, dst, dstOff, importance, impOff, true, true);
     }
 
+    /** In vector lanes when {@link LaneEncoders} says so ({@link #quantizeLanes}, the same bytes), else {@link #quantizeScalar}. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        if (LaneEncoders.on()) quantizeLanes(src, srcOff, n, dst, dstOff);
+        else quantizeScalar(src, srcOff, n, dst, dstOff);
+    }
+
+    /**
+     * quantize_row_q5_1_ref in vector lanes, step for step: min and max as Q4_1's lanes (a block they may not find as the
+     * reference does is encoded by the scalar loop), (x − min)·id + 0.5 as two roundings, truncation to int, the low
+     * 8 bits, low nibbles and bit 4 ({@link BlockDots#q5Nibbles}).
+     */
+    static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int x = srcOff + 32 * b, y = dstOff + 24 * b;
+            float min = BlockDots.extreme32(src, x, true), max = BlockDots.extreme32(src, x, false);
+            if (Float.isNaN(min) || Float.isNaN(max)) {
+                quantizeScalar(src, x, 32, dst, y);
+                continue;
+            }
+            float d = (max - min) / ((1 << 5) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putF16(dst, y, d);
+            putF16(dst, y + 2, min);
+            int qh = 0;
+            for (int c = 0; c < 16; c += BlockDots.L) {
+                ByteVector lo = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + c).sub(min).mul(id).add(0.5f));
+                ByteVector hi = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + 16 + c).sub(min).mul(id).add(0.5f));
+                qh |= BlockDots.q5Nibbles(lo, hi, dst, y + 8, c);
+            }
+            for (int k = 0; k < 4; k++) dst[y + 4 + k] = (byte) (qh >>> (8 * k));
+        }
+    }
+
+    static void quantizeScalar(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
             int x = srcOff + 32 * b, y = dstOff + 24 * b;
             float min = GgmlQuants.min(src, x, 32), max = GgmlQuants.max(src, x, 32);

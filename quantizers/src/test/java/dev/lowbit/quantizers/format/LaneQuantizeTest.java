@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Q8_0, Q4_0 and Q4_1 quantized in vector lanes give the scalar encoders' bytes (which GgmlReferenceTest holds to
+ * Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 quantized in vector lanes give the scalar encoders' bytes (which GgmlReferenceTest holds to
  * llama-quantize's): random blocks over many magnitudes, and the blocks where an order or a rounding rule shows — all
  * zeros, a largest magnitude of both signs (the first wins), values on the half-way points of roundf and of
  * x·id + 8.5, subnormals, infinities and NaN.
@@ -32,6 +32,16 @@ class LaneQuantizeTest {
     @Test
     void q4_1LanesAreTheScalarBytes() {
         check(20, Q4_1::quantizeScalar, Q4_1::quantizeLanes);
+    }
+
+    @Test
+    void q5_0LanesAreTheScalarBytes() {
+        check(22, Q5_0::quantizeScalar, Q5_0::quantizeLanes);
+    }
+
+    @Test
+    void q5_1LanesAreTheScalarBytes() {
+        check(24, Q5_1::quantizeScalar, Q5_1::quantizeLanes);
     }
 
     private static void check(int blockBytes, Encoder scalar, Encoder lanes) {
@@ -108,6 +118,13 @@ class LaneQuantizeTest {
         huge[0] = Float.MAX_VALUE;
         huge[1] = -Float.MAX_VALUE;
         out.add(huge);
+        float[] q5Ties = new float[32]; // max −16: d = 1, x·id + 16.5 on integers and halves, every 5-bit quant
+        for (int j = 0; j < 32; j++) q5Ties[j] = -16f + j * (j % 2 == 0 ? 1f : 0.5f);
+        q5Ties[0] = -16f;
+        out.add(q5Ties);
+        float[] q5_1Ties = new float[32]; // min 0.25, max 31.25: d = 1, every quant on a half-way point
+        for (int j = 0; j < 32; j++) q5_1Ties[j] = 0.25f + j;
+        out.add(q5_1Ties);
         float[] nan = new float[32];
         nan[5] = Float.NaN;
         nan[6] = -3f;
