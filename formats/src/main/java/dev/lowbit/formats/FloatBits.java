@@ -30,16 +30,16 @@ public final class FloatBits {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private static final VectorSpecies<Short> HALVES = ShortVector.SPECIES_PREFERRED;
-
     /**
      * The largest magnitude bits (bits & 0x7fff) of n little-endian 16-bit floats (F16 or BF16) from byte offset off:
-     * both formats order their magnitudes like their bits, infinities and NaN above every finite value.
+     * both formats order their magnitudes like their bits, infinities and NaN above every finite value. In the short
+     * species of {@link #bf16ToFloats} (half the preferred width): a second species of one element type in a process
+     * shares the Vector API's call-site profiles, and C2 then compiles both with boxed vectors.
      */
     public static int maxMagnitude16(MemorySegment src, long off, int n) {
-        ShortVector m = ShortVector.zero(HALVES);
-        int i = 0, l = HALVES.length();
-        for (; i <= n - l; i += l) m = m.max(ShortVector.fromMemorySegment(HALVES, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff));
+        ShortVector m = ShortVector.zero(S);
+        int i = 0, l = S.length();
+        for (; i <= n - l; i += l) m = m.max(ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff));
         int max = m.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) max = Math.max(max, src.get(LE_SHORT, off + 2L * i) & 0x7fff);
         return max;
