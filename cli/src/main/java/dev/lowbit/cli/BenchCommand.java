@@ -9,6 +9,7 @@ import dev.lowbit.quantizers.Scheme;
 import dev.lowbit.validate.BenchFixture;
 import dev.lowbit.validate.model.KvCache;
 import dev.lowbit.validate.model.Transformer;
+import java.io.PrintWriter;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
             for (Path m : models) if (!Files.exists(m)) throw new IllegalArgumentException(m + ": no such model file or folder");
         }
         for (String w : weights) {
-            if (java.util.List.of("F32", "F16", "BF16").contains(w.toUpperCase(Locale.ROOT))) continue;
+            if (List.of("F32", "F16", "BF16").contains(w.toUpperCase(Locale.ROOT))) continue;
             try {
                 Scheme.parse(w);
             } catch (IllegalArgumentException e) {
@@ -130,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
         t.forward(Arrays.copyOfRange(ids, chunk * ctx, (chunk + 1) * ctx), ctx, kv);
     }
 
-    private void report(java.io.PrintWriter out, String name, double[] tps) {
+    private void report(PrintWriter out, String name, double[] tps) {
         if (tps.length == 1) out.printf(Locale.ROOT, "%-10s %8.1f tokens/s%n", name, tps[0]);
         else out.printf(Locale.ROOT, "%-10s %8.1f tokens/s median (min %.1f, max %.1f)%n", name, tps[tps.length / 2], tps[0], tps[tps.length - 1]);
     }
