@@ -160,7 +160,7 @@ final class GgmlImatrix {
         final float[] weights = new float[32], sw = new float[8], mins = new float[8], scales = new float[8], theMin = new float[1];
         final int[] laux = new int[32], ls = new int[8], lm = new int[8];
         final float[] allWeights = new float[256];
-        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? new Qkx2Lanes.Scratch() : null;
+        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? Qkx2Lanes.scratch(32) : null;
     }
 
     /**
@@ -185,7 +185,7 @@ final class GgmlImatrix {
         }
         // make_qkx3_quants is make_qkx2_quants with squared errors (its early return on max <= min is max == min,
         // as max >= min): the eight groups' searches side by side
-        if (s.lanes != null) Qkx2Lanes.run(nmax, x, xo, s.allWeights, L, s.scales, s.mins, -0.9f, 0.05f, 36, s.lanes);
+        if (s.lanes != null) Qkx2Lanes.run(8, nmax, x, xo, s.allWeights, 0, L, 0, s.scales, s.mins, 0, -0.9f, 0.05f, 36, false, s.lanes);
         float dBlock = makeQpQuants(8, 63, s.scales, s.ls, s.sw);
         float mBlock = makeQpQuants(8, 63, s.mins, s.lm, s.sw);
         int sc = y + 4;

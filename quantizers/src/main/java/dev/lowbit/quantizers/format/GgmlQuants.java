@@ -385,29 +385,28 @@ final class GgmlQuants {
         return j < 4 ? u8(s, qo + j + 4) & 63 : (u8(s, qo + j + 4) >> 4) | ((u8(s, qo + j) >> 6) << 4);
     }
 
-    /** Per-call scratch of {@link #quantizeK4}. */
+    /** Per-call scratch of {@link #quantizeK4}: two super-blocks' weights, scales and mins. */
     static final class K4Scratch {
         final float[] weights = new float[32];
-        final float[] scales = new float[8];
-        final float[] mins = new float[8];
+        final float[] scales = new float[16];
+        final float[] mins = new float[16];
         final float[] theMin = new float[1];
         final int[] laux = new int[32];
-        final float[] allWeights = new float[256];
-        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? new Qkx2Lanes.Scratch() : null;
+        final float[] allWeights = new float[512];
+        final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? Qkx2Lanes.scratch(32) : null;
     }
 
     /**
-     * What quantize_row_q4_K_ref and quantize_row_q5_K_ref share for one super-block of 256 at x[xo ..]: per group
-     * of 32, make_qkx2_quants with weights av_x + |x| (av_x = rms of the group); the 8 scales and mins quantized to
-     * 6 bits against d = max_scale/63 and dmin = max_min/63 (f16 d at dst[y], dmin at y + 2, packed scales at y + 4);
-     * then every quant recomputed from the stored scales into L[0 .. 256).
+     * What quantize_row_q4_K_ref and quantize_row_q5_K_ref share, for count (1 or 2) super-blocks of 256 at x[xo ..]:
+     * per group of 32, make_qkx2_quants with weights av_x + |x| (av_x = rms of the group), the groups' searches side by
+     * side ({@link Qkx2Lanes}: both super-blocks' 16 groups at once where vectors hold 16 floats); then each
+     * super-block k as {@link #finishK4}, its block at dst[y + blockBytes·k], its quants in L[256k .. 256k + 256).
      */
-    static void quantizeK4(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, byte[] dst, int y, int[] L,
-            K4Scratch s) {
+    static void quantizeK4(float[] x, int xo, int count, int blockBytes, int nmax, float rmin, float rdelta, int nstep, byte[] dst, int y,
+            int[] L, K4Scratch s) {
         float[] weights = s.weights, scales = s.scales, mins = s.mins;
-        float maxScale = 0, maxMin = 0;
-        boolean lanes = s.lanes != null && nstep >= 1; // the eight groups' searches side by side
-        for (int j = 0; j < 8; ++j) {
+        boolean lanes = s.lanes != null && nstep >= 1;
+        for (int j = 0; j < 8 * count; ++j) {
             int g = xo + 32 * j;
             float sumX2 = 0;
             for (int l = 0; l < 32; ++l) sumX2 += x[g + l] * x[g + l];
@@ -420,19 +419,31 @@ final class GgmlQuants {
             scales[j] = makeQkx2Quants(32, nmax, x, g, weights, L, 32 * j, s.theMin, s.laux, rmin, rdelta, nstep, false);
             mins[j] = s.theMin[0];
         }
-        if (lanes) Qkx2Lanes.run(nmax, x, xo, s.allWeights, L, scales, mins, rmin, rdelta, nstep, s.lanes);
+        for (int j = 0; lanes && j < 8 * count; j += Qkx2Lanes.GROUPS)
+            Qkx2Lanes.run(Math.min(Qkx2Lanes.GROUPS, 8 * count - j), nmax, x, xo + 32 * j, s.allWeights, 32 * j, L, 32 * j, scales, mins, j, rmin,
+                    rdelta, nstep, false, s.lanes);
+        for (int k = 0; k < count; k++) finishK4(x, xo + 256 * k, nmax, dst, y + blockBytes * k, L, 256 * k, scales, mins, 8 * k);
+    }
+
+    /**
+     * One super-block of 256 at x[xo ..] from its 8 groups' scales and mins (scales[so ..], mins[so ..]) and searched
+     * quants (L[lo ..]): scales and mins quantized to 6 bits against d = max_scale/63 and dmin = max_min/63 (f16 d at
+     * dst[y], dmin at y + 2, packed scales at y + 4); then every quant recomputed from the stored scales into L[lo ..].
+     */
+    static void finishK4(float[] x, int xo, int nmax, byte[] dst, int y, int[] L, int lo, float[] scales, float[] mins, int so) {
+        float maxScale = 0, maxMin = 0;
         for (int j = 0; j < 8; ++j) {
-            float scale = scales[j];
+            float scale = scales[so + j];
             if (scale > maxScale) maxScale = scale;
-            float min = mins[j];
+            float min = mins[so + j];
             if (min > maxMin) maxMin = min;
         }
         float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
         float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
         int sc = y + 4;
         for (int j = 0; j < 8; ++j) {
-            int ls = nearestInt(invScale * scales[j]) & 0xff; // uint8_t ls = nearest_int(..)
-            int lm = nearestInt(invMin * mins[j]) & 0xff;
+            int ls = nearestInt(invScale * scales[so + j]) & 0xff; // uint8_t ls = nearest_int(..)
+            int lm = nearestInt(invMin * mins[so + j]) & 0xff;
             ls = Math.min(63, ls);
             lm = Math.min(63, lm);
             if (j < 4) {
@@ -453,7 +464,7 @@ final class GgmlQuants {
             float dm = dminAll * minK4(j, dst, sc);
             for (int ii = 0; ii < 32; ++ii) {
                 int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
+                L[lo + 32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
     }

@@ -70,13 +70,22 @@ final class Q2_K implements WeightFormat {
         float[] scales = new float[16];
         float[] theMin = new float[1];
         final float q4scale = 15.f;
+        Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? Qkx2Lanes.scratch(16) : null; // the 16 groups' searches side by side
+        float[] allWeights = lanes != null ? new float[256] : null;
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 84 * b;
             float maxScale = 0, maxMin = 0;
+            if (lanes != null) {
+                for (int l = 0; l < 256; ++l) allWeights[l] = Math.abs(src[x + l]);
+                for (int j = 0; j < 16; j += Qkx2Lanes.GROUPS)
+                    Qkx2Lanes.run(Math.min(Qkx2Lanes.GROUPS, 16 - j), 3, src, x + 16 * j, allWeights, 16 * j, L, 16 * j, scales, mins, j, -0.5f, 0.1f, 15, true, lanes);
+            }
             for (int j = 0; j < 16; ++j) {
-                for (int l = 0; l < 16; ++l) weights[l] = Math.abs(src[x + 16 * j + l]);
-                scales[j] = makeQkx2Quants(16, 3, src, x + 16 * j, weights, L, 16 * j, theMin, laux, -0.5f, 0.1f, 15, true);
-                mins[j] = theMin[0];
+                if (lanes == null) {
+                    for (int l = 0; l < 16; ++l) weights[l] = Math.abs(src[x + 16 * j + l]);
+                    scales[j] = makeQkx2Quants(16, 3, src, x + 16 * j, weights, L, 16 * j, theMin, laux, -0.5f, 0.1f, 15, true);
+                    mins[j] = theMin[0];
+                }
                 float scale = scales[j];
                 if (scale > maxScale) maxScale = scale;
                 float min = mins[j];

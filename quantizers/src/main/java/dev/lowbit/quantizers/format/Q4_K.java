@@ -24,13 +24,16 @@ final class Q4_K implements WeightFormat {
 
     /** With an importance: quantize_row_q4_K_impl (quant_weights = importance); without: the reference encoder. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
-        int[] L = new int[256];
+        int[] all = new int[512], L = new int[256];
         var scratch = new GgmlQuants.K4Scratch();
         var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 144 * b;
             if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 15, dst, y, L, weighted);
-            else GgmlQuants.quantizeK4(src, x, 15, -1.f, 0.1f, 20, dst, y, L, scratch);
+            else { // two super-blocks' searches at a time, the second's quants kept for the next step
+                if (b % 2 == 0) GgmlQuants.quantizeK4(src, x, Math.min(2, n / 256 - b), 144, 15, -1.f, 0.1f, 20, dst, y, all, scratch);
+                System.arraycopy(all, 256 * (b % 2), L, 0, 256);
+            }
             for (int j = 0; j < 256; j += 64) {
                 for (int l = 0; l < 32; ++l) dst[y + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
             }

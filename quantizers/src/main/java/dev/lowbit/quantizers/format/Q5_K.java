@@ -24,13 +24,16 @@ final class Q5_K implements WeightFormat {
 
     /** With an importance: quantize_row_q5_K_impl (quant_weights = importance); without: the reference encoder. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
-        int[] L = new int[256];
+        int[] all = new int[512], L = new int[256];
         var scratch = new GgmlQuants.K4Scratch();
         var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 176 * b;
             if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 31, dst, y, L, weighted);
-            else GgmlQuants.quantizeK4(src, x, 31, -0.5f, 0.1f, 15, dst, y, L, scratch);
+            else { // two super-blocks' searches at a time, the second's quants kept for the next step
+                if (b % 2 == 0) GgmlQuants.quantizeK4(src, x, Math.min(2, n / 256 - b), 176, 31, -0.5f, 0.1f, 15, dst, y, all, scratch);
+                System.arraycopy(all, 256 * (b % 2), L, 0, 256);
+            }
             int qh = y + 16, ql = y + 48;
             for (int k = 0; k < 32; k++) dst[qh + k] = 0;
             int m1 = 1, m2 = 2;

@@ -7,60 +7,91 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * make_qkx2_quants (use_mad false) for the eight groups of 32 of a K-quant super-block side by side: lane j is group
- * j. Each lane runs the reference's loops in its order: element i of every group is added in the same step, so every
- * lane's sums are the reference's floats, and a trial that lowers a lane's error moves that lane's min for its next
- * trial as the reference's sequential loop does. The values are transposed first (element i of the eight groups
- * side by side). {@link GgmlQuants#makeQkx2Quants} is the scalar twin.
+ * make_qkx2_quants for groups side by side, one a lane: the 8 groups of 32 of a Q4_K/Q5_K super-block, the 16 groups
+ * of 16 of a Q2_K one (mean absolute error, use_mad). Each lane runs the reference's loops in its order: element i of
+ * every group is added in the same step, so every lane's sums are the reference's floats, and a trial that lowers a
+ * lane's error moves that lane's min for its next trial as the reference's sequential loop does. The values are
+ * transposed first (element i of the groups side by side). {@link GgmlQuants#makeQkx2Quants} is the scalar twin.
+ * The vectors are the preferred width, as the other quantizer kernels: a second float species in a process shares
+ * the Vector API's call-site profiles, and C2 then compiled this search with boxed masks (3 GB allocated in a 1.1B
+ * Q4_K_M export). Fewer groups than lanes fill the rest with copies of group 0, whose results are dropped.
  */
 final class Qkx2Lanes {
     private Qkx2Lanes() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    static final int GROUPS = 8, N = 32;
-    /** Only where 256-bit vectors are native (not emulated). */
-    static final boolean USABLE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && F.length() == GROUPS;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Lanes: groups searched at once. */
+    static final int GROUPS = F.length();
+    /** Where vectors hold 8 or 16 floats (not emulated, not wider than the kernels were written for). */
+    static final boolean USABLE = (GROUPS == 8 || GROUPS == 16) && I.length() == GROUPS;
 
     /**
-     * Per-call scratch: transposed values and weights, a trial's quants and the best quants (element-major), and each
-     * lane's state between trials (kept in arrays: each step is its own small method, which C2 compiles whole).
+     * Per-thread scratch for groups of n: transposed values and weights, a trial's quants and the best quants
+     * (element-major), and each lane's state between trials (kept in arrays: each step is its own small method, which
+     * C2 compiles whole).
      */
     static final class Scratch {
-        final float[] x = new float[GROUPS * N], w = new float[GROUPS * N];
-        final int[] trial = new int[GROUPS * N], best = new int[GROUPS * N];
+        final int n;
+        final float[] x, w;
+        final int[] trial, best;
         final float[] min = new float[GROUPS], max = new float[GROUPS], sumW = new float[GROUPS], sumX = new float[GROUPS];
         final float[] scale = new float[GROUPS], error = new float[GROUPS], trialScale = new float[GROUPS], trialMin = new float[GROUPS];
         final float[] trialError = new float[GROUPS];
         final boolean[] better = new boolean[GROUPS];
         final boolean[] flat = new boolean[GROUPS];
-    }
 
-    /**
-     * Groups j < 8 of x[xo ..] (32 each, weights[32j ..]): scales[j] = the scale make_qkx2_quants returns, mins[j] its
-     * the_min, L[32j ..] its quants; nstep ≥ 1.
-     */
-    static void run(int nmax, float[] x, int xo, float[] weights, int[] L, float[] scales, float[] mins, float rmin, float rdelta, int nstep,
-            Scratch s) {
-        for (int j = 0; j < GROUPS; j++)
-            for (int i = 0; i < N; i++) {
-                s.x[i * GROUPS + j] = x[xo + N * j + i];
-                s.w[i * GROUPS + j] = weights[N * j + i];
-            }
-        firstPass(nmax, s);
-        for (int is = 0; is <= nstep; ++is) trial(nmax, rmin + rdelta * is + nmax, s);
-        for (int j = 0; j < GROUPS; j++) {
-            scales[j] = s.flat[j] ? 0 : s.scale[j];
-            mins[j] = -s.min[j]; // the_min = -min
-            for (int i = 0; i < N; i++) L[N * j + i] = s.flat[j] ? 0 : s.best[i * GROUPS + j];
+        Scratch(int n) {
+            this.n = n;
+            x = new float[GROUPS * n];
+            w = new float[GROUPS * n];
+            trial = new int[GROUPS * n];
+            best = new int[GROUPS * n];
         }
     }
 
+    private static final ThreadLocal<Scratch> OF16 = ThreadLocal.withInitial(() -> new Scratch(16)),
+            OF32 = ThreadLocal.withInitial(() -> new Scratch(32));
+
+    /** This thread's scratch for groups of 16 or 32. */
+    static Scratch scratch(int n) {
+        return (n == 16 ? OF16 : OF32).get();
+    }
+
+    /**
+     * Groups j < groups (at most {@link #GROUPS}) of s.n values at x[xo + n·j ..], weights[wo + n·j ..]: scales[so + j]
+     * = the scale make_qkx2_quants returns, mins[so + j] its the_min, L[lo + n·j ..] its quants; nstep ≥ 1.
+     */
+    static void run(int groups, int nmax, float[] x, int xo, float[] weights, int wo, int[] L, int lo, float[] scales, float[] mins, int so,
+            float rmin, float rdelta, int nstep, boolean useMad, Scratch s) {
+        int n = s.n;
+        for (int j = 0; j < GROUPS; j++) {
+            int g = j < groups ? j : 0;
+            for (int i = 0; i < n; i++) {
+                s.x[i * GROUPS + j] = x[xo + n * g + i];
+                s.w[i * GROUPS + j] = weights[wo + n * g + i];
+            }
+        }
+        firstPass(nmax, useMad, s);
+        for (int is = 0; is <= nstep; ++is) trial(nmax, rmin + rdelta * is + nmax, useMad, s);
+        for (int j = 0; j < groups; j++) {
+            scales[so + j] = s.flat[j] ? 0 : s.scale[j];
+            mins[so + j] = -s.min[j]; // the_min = -min
+            for (int i = 0; i < n; i++) L[lo + n * j + i] = s.flat[j] ? 0 : s.best[i * GROUPS + j];
+        }
+    }
+
+    /** The error term of a difference: |diff| (use_mad) or diff². */
+    private static FloatVector loss(FloatVector diff, boolean useMad) {
+        return useMad ? diff.abs() : diff.mul(diff);
+    }
+
     /** min, max (min ≤ 0), sumW, sumX; the quants of scale (max − min)/nmax and their error. */
-    private static void firstPass(int nmax, Scratch s) {
+    private static void firstPass(int nmax, boolean useMad, Scratch s) {
         float[] xt = s.x, wt = s.w;
+        int n = s.n;
         FloatVector min = FloatVector.fromArray(F, xt, 0), max = min, sumW = FloatVector.fromArray(F, wt, 0), sumX = sumW.mul(min);
-        for (int i = 1; i < N; i++) {
+        for (int i = 1; i < n; i++) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), wi = FloatVector.fromArray(F, wt, i * GROUPS);
             min = min.blend(xi, xi.compare(VectorOperators.LT, min)); // if (x < min) min = x: keeps min's zero sign
             max = max.blend(xi, xi.compare(VectorOperators.GT, max));
@@ -71,12 +102,12 @@ final class Qkx2Lanes {
         max.compare(VectorOperators.EQ, min).intoArray(s.flat, 0); // the reference returns early: quants 0, scale 0
         FloatVector iscale = FloatVector.broadcast(F, nmax).div(max.sub(min)), scale = FloatVector.broadcast(F, 1f).div(iscale);
         FloatVector error = FloatVector.zero(F);
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < n; i++) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), wi = FloatVector.fromArray(F, wt, i * GROUPS);
             IntVector l = quant(iscale.mul(xi.sub(min)), nmax);
             l.intoArray(s.best, i * GROUPS);
             FloatVector diff = scale.mul(toFloat(l)).add(min).sub(xi);
-            error = error.add(wi.mul(diff.mul(diff)));
+            error = error.add(wi.mul(loss(diff, useMad)));
         }
         min.intoArray(s.min, 0);
         max.intoArray(s.max, 0);
@@ -87,12 +118,13 @@ final class Qkx2Lanes {
     }
 
     /** One trial, iscale = numerator/(max − min) from each lane's current min; a lane whose error it lowers takes it. */
-    private static void trial(int nmax, float numerator, Scratch s) {
+    private static void trial(int nmax, float numerator, boolean useMad, Scratch s) {
         float[] xt = s.x, wt = s.w;
         int[] lt = s.trial;
+        int n = s.n;
         FloatVector min = FloatVector.fromArray(F, s.min, 0), isc = FloatVector.broadcast(F, numerator).div(FloatVector.fromArray(F, s.max, 0).sub(min));
         FloatVector sumL = FloatVector.zero(F), sumL2 = sumL, sumXl = sumL;
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < n; i++) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * GROUPS), wi = FloatVector.fromArray(F, wt, i * GROUPS);
             IntVector l = quant(isc.mul(xi.sub(min)), nmax);
             l.intoArray(lt, i * GROUPS);
@@ -112,7 +144,7 @@ final class Qkx2Lanes {
         thisScale = thisScale.blend(sumXl.div(sumL2), positive);
         thisScale.intoArray(s.trialScale, 0);
         thisMin.intoArray(s.trialMin, 0);
-        error(s);
+        error(useMad, s);
         FloatVector curError = FloatVector.fromArray(F, s.trialError, 0), bestError = FloatVector.fromArray(F, s.error, 0);
         VectorMask<Float> better = solved.and(curError.compare(VectorOperators.LT, bestError));
         if (!better.anyTrue()) return;
@@ -124,16 +156,16 @@ final class Qkx2Lanes {
     }
 
     /**
-     * Σ w·(scale·l + min − x)² over the trial's quants, in element order, for its scale and min (passed in arrays:
+     * Σ w·loss(scale·l + min − x) over the trial's quants, in element order, for its scale and min (passed in arrays:
      * a vector passed to or returned from a method C2 does not inline is boxed, and every operation on it loses its
      * intrinsic), into s.trialError.
      */
-    private static void error(Scratch s) {
+    private static void error(boolean useMad, Scratch s) {
         FloatVector error = FloatVector.zero(F), scale = FloatVector.fromArray(F, s.trialScale, 0), min = FloatVector.fromArray(F, s.trialMin, 0);
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < s.n; i++) {
             FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), wi = FloatVector.fromArray(F, s.w, i * GROUPS);
             FloatVector diff = scale.mul(toFloat(IntVector.fromArray(I, s.trial, i * GROUPS))).add(min).sub(xi);
-            error = error.add(wi.mul(diff.mul(diff)));
+            error = error.add(wi.mul(loss(diff, useMad)));
         }
         error.intoArray(s.trialError, 0);
     }
@@ -141,7 +173,7 @@ final class Qkx2Lanes {
     /** The trial's quants become the best in the lanes s.better marks. */
     private static void take(Scratch s) {
         VectorMask<Integer> take = VectorMask.fromArray(I, s.better, 0);
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < s.n; i++)
             IntVector.fromArray(I, s.best, i * GROUPS).blend(IntVector.fromArray(I, s.trial, i * GROUPS), take).intoArray(s.best, i * GROUPS);
     }
 
