@@ -71,6 +71,11 @@ public final class Nf4Codes {
                 err.add(o, VALUES[c] * s);
             }
         }
-        err.addLanes(sig, sq, max, inLanes);
+        float[] partials = err.incoming();
+        int l = F.length();
+        sig.intoArray(partials, 0);
+        sq.intoArray(partials, l);
+        max.reinterpretAsFloats().intoArray(partials, 2 * l);
+        err.addLanes(inLanes);
     }
 }

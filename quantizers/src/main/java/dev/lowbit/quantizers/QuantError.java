@@ -23,6 +23,7 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
         long n;
         double signal, error, max;
         private float[] lanes; // [0, 3l): add()'s scratch; [3l, 6l): addLanes()'s partials, `pending` values not yet in the totals
+        private float[] incoming;
         private int pending;
 
         public void add(float original, float dequantized) {
@@ -76,15 +77,28 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
         }
 
         /**
-         * Adds count values' lane partials: Σ original², Σ error² and max |error| (as bits) per lane, kept in float
-         * lanes across calls and added to the double totals every {@value #CHUNK} values and by result().
+         * Room for a caller's lane partials, {@link #addLanes} adds them: Σ original² in [0, l), Σ error² in [l, 2l) and
+         * max |error| (as float bits) in [2l, 3l), l the preferred float lane count. Vectors are handed over in this
+         * array, not as arguments: a vector passed to a method C2 compiles on its own is boxed, and every operation
+         * on it then runs uncompiled.
          */
-        void addLanes(FloatVector signalLanes, FloatVector errorLanes, IntVector maxBits, int count) {
+        float[] incoming() {
+            if (incoming == null) incoming = new float[3 * F.length()];
+            return incoming;
+        }
+
+        /**
+         * Adds count values' lane partials from {@link #incoming()}, kept in float lanes across calls and added to the
+         * double totals every {@value #CHUNK} values and by result().
+         */
+        void addLanes(int count) {
             int l = F.length();
             if (lanes == null) lanes = new float[6 * l];
-            signalLanes.add(FloatVector.fromArray(F, lanes, 3 * l)).intoArray(lanes, 3 * l);
-            errorLanes.add(FloatVector.fromArray(F, lanes, 4 * l)).intoArray(lanes, 4 * l);
-            maxBits.max(FloatVector.fromArray(F, lanes, 5 * l).reinterpretAsInts()).reinterpretAsFloats().intoArray(lanes, 5 * l);
+            float[] in = incoming();
+            FloatVector.fromArray(F, in, 0).add(FloatVector.fromArray(F, lanes, 3 * l)).intoArray(lanes, 3 * l);
+            FloatVector.fromArray(F, in, l).add(FloatVector.fromArray(F, lanes, 4 * l)).intoArray(lanes, 4 * l);
+            FloatVector.fromArray(F, in, 2 * l).reinterpretAsInts().max(FloatVector.fromArray(F, lanes, 5 * l).reinterpretAsInts())
+                    .reinterpretAsFloats().intoArray(lanes, 5 * l);
             n += count;
             if ((pending += count) >= CHUNK) flush();
         }
