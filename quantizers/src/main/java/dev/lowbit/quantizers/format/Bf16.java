@@ -20,13 +20,8 @@ final class Bf16 implements WeightFormat {
         return dtype == DType.BF16;
     }
 
-    /** A bulk copy; a range holding a NaN (magnitude bits above infinity's) is encoded value by value, which quiets it. */
     public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        if (!FloatBits.anyMagnitudeAbove(src, off, n, 0x7f80)) MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 2L * n);
-        else {
-            MemorySegment d = MemorySegment.ofArray(dst);
-            for (int i = 0; i < n; i++) d.set(F16.LE, dstOff + 2L * i, FloatBits.floatToBf16(FloatBits.bf16ToFloat(src.get(F16.LE, off + 2L * i))));
-        }
+        F16.copyHalves(this, 0x7f80, src, off, n, dst, dstOff);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

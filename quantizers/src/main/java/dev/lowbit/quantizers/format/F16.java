@@ -24,13 +24,22 @@ final class F16 implements WeightFormat {
         return dtype == DType.F16;
     }
 
-    /** A bulk copy; a range holding a NaN (magnitude bits above infinity's) is encoded value by value, which quiets it. */
     public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        if (!FloatBits.anyMagnitudeAbove(src, off, n, 0x7c00)) MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 2L * n);
-        else {
-            MemorySegment d = MemorySegment.ofArray(dst);
-            for (int i = 0; i < n; i++) d.set(LE, dstOff + 2L * i, FloatBits.floatToF16(FloatBits.f16ToFloat(src.get(LE, off + 2L * i))));
+        copyHalves(this, 0x7c00, src, off, n, dst, dstOff);
+    }
+
+    /**
+     * {@link WeightFormat#copy} of a 16-bit float format f whose infinity has magnitude bits nanAbove: a bulk copy, or
+     * for a range holding a NaN (which the encoder quiets) the values decoded and encoded.
+     */
+    static void copyHalves(WeightFormat f, int nanAbove, MemorySegment src, long off, int n, byte[] dst, int dstOff) {
+        if (!FloatBits.anyMagnitudeAbove(src, off, n, nanAbove)) {
+            MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 2L * n);
+            return;
         }
+        float[] v = new float[n];
+        f.dequantize(src, off, n, v, 0);
+        f.quantize(v, 0, n, dst, dstOff);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {
