@@ -155,39 +155,57 @@ final class GgmlImatrix {
         return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
     }
 
-    /** Scratch of {@link #quantizeK4}. */
+    /** Scratch of {@link #quantizeK4}: two super-blocks' weights, sums of weights, scales and mins. */
     static final class K4 {
-        final float[] weights = new float[32], sw = new float[8], mins = new float[8], scales = new float[8], theMin = new float[1];
+        final float[] weights = new float[32], sw = new float[16], mins = new float[16], scales = new float[16], theMin = new float[1];
+        final float[] sw8 = new float[8], mins8 = new float[8], scales8 = new float[8];
         final int[] laux = new int[32], ls = new int[8], lm = new int[8];
-        final float[] allWeights = new float[256];
+        final float[] allWeights = new float[512];
         final Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? Qkx2Lanes.scratch(32) : null;
     }
 
     /**
-     * One super-block of 256 at x[xo ..] as quantize_row_q4_K_impl (nmax 15) / quantize_row_q5_K_impl (nmax 31) with
-     * quant_weights qw[qo ..]: d, dmin and the packed scales at dst[y ..], the quants in L[0 .. 256).
+     * count (1 or 2) super-blocks of 256 at x[xo ..] as quantize_row_q4_K_impl (nmax 15) / quantize_row_q5_K_impl
+     * (nmax 31) with quant_weights qw[qo ..]: per group of 32, make_qkx3_quants (the groups' searches side by side, both
+     * super-blocks' 16 at once where vectors hold 16 floats); then super-block k's d, dmin and packed scales at
+     * dst[y + blockBytes·k ..] and its quants in L[256k .. 256k + 256).
      */
-    static void quantizeK4(float[] x, int xo, float[] qw, int qo, int nmax, byte[] dst, int y, int[] L, K4 s) {
-        float sumX2 = 0;
-        for (int l = 0; l < 256; ++l) sumX2 += x[xo + l] * x[xo + l];
-        float sigma2 = 2 * sumX2 / 256;
-        for (int j = 0; j < 8; ++j) {
-            int g = xo + 32 * j;
-            float[] w = s.lanes != null ? s.allWeights : s.weights;
-            int wo = s.lanes != null ? 32 * j : 0;
-            for (int l = 0; l < 32; ++l) w[wo + l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + x[g + l] * x[g + l]);
-            float sumw = 0;
-            for (int l = 0; l < 32; ++l) sumw += w[wo + l];
-            s.sw[j] = sumw;
-            if (s.lanes != null) continue;
-            s.scales[j] = makeQkx3Quants(32, nmax, x, g, s.weights, L, 32 * j, s.theMin, s.laux, -0.9f, 0.05f, 36);
-            s.mins[j] = s.theMin[0];
+    static void quantizeK4(float[] x, int xo, float[] qw, int qo, int count, int blockBytes, int nmax, byte[] dst, int y, int[] L, K4 s) {
+        for (int k = 0; k < count; k++) {
+            int xb = xo + 256 * k;
+            float sumX2 = 0;
+            for (int l = 0; l < 256; ++l) sumX2 += x[xb + l] * x[xb + l];
+            float sigma2 = 2 * sumX2 / 256;
+            for (int j = 8 * k; j < 8 * k + 8; ++j) {
+                int g = xo + 32 * j;
+                float[] w = s.lanes != null ? s.allWeights : s.weights;
+                int wo = s.lanes != null ? 32 * j : 0;
+                for (int l = 0; l < 32; ++l) w[wo + l] = qw[qo + 32 * j + l] * (float) Math.sqrt(sigma2 + x[g + l] * x[g + l]);
+                float sumw = 0;
+                for (int l = 0; l < 32; ++l) sumw += w[wo + l];
+                s.sw[j] = sumw;
+                if (s.lanes != null) continue;
+                s.scales[j] = makeQkx3Quants(32, nmax, x, g, s.weights, L, 32 * j, s.theMin, s.laux, -0.9f, 0.05f, 36);
+                s.mins[j] = s.theMin[0];
+            }
         }
         // make_qkx3_quants is make_qkx2_quants with squared errors (its early return on max <= min is max == min,
-        // as max >= min): the eight groups' searches side by side
-        if (s.lanes != null) Qkx2Lanes.run(8, nmax, x, xo, s.allWeights, 0, L, 0, s.scales, s.mins, 0, -0.9f, 0.05f, 36, false, s.lanes);
-        float dBlock = makeQpQuants(8, 63, s.scales, s.ls, s.sw);
-        float mBlock = makeQpQuants(8, 63, s.mins, s.lm, s.sw);
+        // as max >= min)
+        for (int j = 0; s.lanes != null && j < 8 * count; j += Qkx2Lanes.GROUPS)
+            Qkx2Lanes.run(Math.min(Qkx2Lanes.GROUPS, 8 * count - j), nmax, x, xo + 32 * j, s.allWeights, 32 * j, L, 32 * j, s.scales, s.mins, j,
+                    -0.9f, 0.05f, 36, false, s.lanes);
+        for (int k = 0; k < count; k++) {
+            System.arraycopy(s.scales, 8 * k, s.scales8, 0, 8);
+            System.arraycopy(s.mins, 8 * k, s.mins8, 0, 8);
+            System.arraycopy(s.sw, 8 * k, s.sw8, 0, 8);
+            finishK4(x, xo + 256 * k, nmax, dst, y + blockBytes * k, L, 256 * k, s);
+        }
+    }
+
+    /** Super-block at x[xo ..] from its scales, mins and sums of weights in s.scales8, s.mins8, s.sw8: as above. */
+    private static void finishK4(float[] x, int xo, int nmax, byte[] dst, int y, int[] L, int lo, K4 s) {
+        float dBlock = makeQpQuants(8, 63, s.scales8, s.ls, s.sw8);
+        float mBlock = makeQpQuants(8, 63, s.mins8, s.lm, s.sw8);
         int sc = y + 4;
         for (int k = 0; k < 12; k++) dst[sc + k] = 0;
         for (int j = 0; j < 8; ++j) {
@@ -214,7 +232,7 @@ final class GgmlImatrix {
             float dm = dminAll * minK4(j, dst, sc);
             for (int ii = 0; ii < 32; ++ii) {
                 int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
+                L[lo + 32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
     }

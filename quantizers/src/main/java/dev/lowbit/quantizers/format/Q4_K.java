@@ -29,11 +29,12 @@ final class Q4_K implements WeightFormat {
         var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 144 * b;
-            if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 15, dst, y, L, weighted);
-            else { // two super-blocks' searches at a time, the second's quants kept for the next step
-                if (b % 2 == 0) GgmlQuants.quantizeK4(src, x, Math.min(2, n / 256 - b), 144, 15, -1.f, 0.1f, 20, dst, y, all, scratch);
-                System.arraycopy(all, 256 * (b % 2), L, 0, 256);
+            if (b % 2 == 0) { // two super-blocks' searches at a time, the second's quants kept for the next step
+                int count = Math.min(2, n / 256 - b);
+                if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, count, 144, 15, dst, y, all, weighted);
+                else GgmlQuants.quantizeK4(src, x, count, 144, 15, -1.f, 0.1f, 20, dst, y, all, scratch);
             }
+            System.arraycopy(all, 256 * (b % 2), L, 0, 256);
             for (int j = 0; j < 256; j += 64) {
                 for (int l = 0; l < 32; ++l) dst[y + 16 + j / 2 + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
             }

@@ -29,11 +29,12 @@ final class Q5_K implements WeightFormat {
         var weighted = new GgmlImatrix.K4();
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 176 * b;
-            if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, 31, dst, y, L, weighted);
-            else { // two super-blocks' searches at a time, the second's quants kept for the next step
-                if (b % 2 == 0) GgmlQuants.quantizeK4(src, x, Math.min(2, n / 256 - b), 176, 31, -0.5f, 0.1f, 15, dst, y, all, scratch);
-                System.arraycopy(all, 256 * (b % 2), L, 0, 256);
+            if (b % 2 == 0) { // two super-blocks' searches at a time, the second's quants kept for the next step
+                int count = Math.min(2, n / 256 - b);
+                if (importance != null) GgmlImatrix.quantizeK4(src, x, importance, impOff + 256 * b, count, 176, 31, dst, y, all, weighted);
+                else GgmlQuants.quantizeK4(src, x, count, 176, 31, -0.5f, 0.1f, 15, dst, y, all, scratch);
             }
+            System.arraycopy(all, 256 * (b % 2), L, 0, 256);
             int qh = y + 16, ql = y + 48;
             for (int k = 0; k < 32; k++) dst[qh + k] = 0;
             int m1 = 1, m2 = 2;
