@@ -28,19 +28,27 @@ final class Q2_K implements WeightFormat {
             return;
         }
         int[] L = new int[256], laux = new int[16], ls = new int[16], lm = new int[16];
-        float[] weight = new float[16], mins = new float[16], scales = new float[16], sw = new float[16], theMin = new float[1];
+        float[] mins = new float[16], scales = new float[16], sw = new float[16], theMin = new float[1];
+        Qkx2Lanes.Scratch lanes = Qkx2Lanes.USABLE ? Qkx2Lanes.scratch(16) : null; // the 16 groups' searches side by side
+        float[] weights = new float[256], weight = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 84 * b, qo = impOff + 256 * b;
             float sumx2 = 0;
             for (int j = 0; j < 256; ++j) sumx2 += src[x + j] * src[x + j];
             float sigma2 = sumx2 / 256;
             for (int j = 0; j < 16; ++j) {
-                for (int l = 0; l < 16; ++l) weight[l] = importance[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + src[x + 16 * j + l] * src[x + 16 * j + l]);
+                for (int l = 0; l < 16; ++l)
+                    weights[16 * j + l] = importance[qo + 16 * j + l] * (float) Math.sqrt(sigma2 + src[x + 16 * j + l] * src[x + 16 * j + l]);
                 sw[j] = 0;
-                for (int l = 0; l < 16; ++l) sw[j] += weight[l];
+                for (int l = 0; l < 16; ++l) sw[j] += weights[16 * j + l];
+                if (lanes != null) continue;
+                System.arraycopy(weights, 16 * j, weight, 0, 16);
                 scales[j] = GgmlImatrix.makeQkx3Quants(16, 3, src, x + 16 * j, weight, L, 16 * j, theMin, laux, -0.9f, 0.05f, 36);
                 mins[j] = theMin[0];
             }
+            // make_qkx3_quants is make_qkx2_quants with squared errors (see GgmlImatrix.quantizeK4)
+            for (int j = 0; lanes != null && j < 16; j += Qkx2Lanes.GROUPS)
+                Qkx2Lanes.run(Math.min(Qkx2Lanes.GROUPS, 16 - j), 3, src, x + 16 * j, weights, 16 * j, L, 16 * j, scales, mins, j, -0.9f, 0.05f, 36, false, lanes);
             putF16(dst, y + 80, GgmlImatrix.makeQpQuants(16, 15, scales, ls, sw));
             putF16(dst, y + 82, GgmlImatrix.makeQpQuants(16, 15, mins, lm, sw));
             float dm = f16(dst, y + 80), mm = f16(dst, y + 82);
