@@ -31,7 +31,8 @@ LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbi
 # a 1.1B model spent 0.6 s of its 3.5-4.6 s there (2.7 s with this). Whole classes would make C2 compile more than it
 # needs: an 82M model's quantize, under a second, got slower.
 lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes
-       quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.QxLanes::run"
+       quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.BlockDots::q5Block
+       quantizers.format.QxLanes::run"
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done

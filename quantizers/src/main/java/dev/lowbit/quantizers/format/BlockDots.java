@@ -116,18 +116,27 @@ public final class BlockDots {
     }
 
     /**
-     * The 5-bit quants of elements c .. c+L−1 (lo) and c+16 .. (hi) of a Q5_0 or Q5_1 block: their low nibbles stored
-     * at dst[qs + c ..] as (lo & 15) | (hi & 15) << 4; their bit 4 returned in qh's places (bit j for element j).
+     * The 5-bit quants of the Q5_0 or Q5_1 block of 32 at src[x]: q = the low 8 bits of (int) ((v − sub)·id + add),
+     * min 31 when clamp (Q5_0), each step rounded as the reference's; low nibbles stored at dst[qs ..] as element j's
+     * | element j + 16's << 4, bit 4 returned as qh (bit j for element j). Only arrays and scalars cross this method's
+     * boundary: a vector argument of a method C2 compiles on its own is boxed.
      */
-    static int q5Nibbles(ByteVector lo, ByteVector hi, byte[] dst, int qs, int c) {
-        lo.and((byte) 15).or(hi.and((byte) 15).lanewise(VectorOperators.LSHL, 4)).intoArray(dst, qs + c);
-        long l = lo.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong(), h = hi.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong();
-        return (int) (l << c | h << (16 + c));
-    }
-
-    /** The low 8 bits of the ints of v, in byte lanes (C's narrowing to a byte). */
-    static ByteVector bytesOf(FloatVector v) {
-        return (ByteVector) ((IntVector) v.convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
+    static int q5Block(float[] src, int x, float sub, float id, float add, boolean clamp, byte[] dst, int qs) {
+        int qh = 0;
+        for (int c = 0; c < 16; c += L) {
+            ByteVector lo = (ByteVector) ((IntVector) FloatVector.fromArray(F, src, x + c).sub(sub).mul(id).add(add)
+                    .convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
+            ByteVector hi = (ByteVector) ((IntVector) FloatVector.fromArray(F, src, x + 16 + c).sub(sub).mul(id).add(add)
+                    .convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
+            if (clamp) {
+                lo = lo.min((byte) 31);
+                hi = hi.min((byte) 31);
+            }
+            lo.and((byte) 15).or(hi.and((byte) 15).lanewise(VectorOperators.LSHL, 4)).intoArray(dst, qs + c);
+            long l = lo.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong(), h = hi.and((byte) 0x10).compare(VectorOperators.NE, 0).toLong();
+            qh |= (int) (l << c | h << (16 + c));
+        }
+        return qh;
     }
 
     /** {@link GgmlQuants#absMax} of the 32 values from src[x], in vector lanes: the max of their magnitude bits. */

@@ -6,8 +6,6 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * GGML_TYPE_Q5_0: blocks of 32 as {f16 d; u8 qh[4]; u8 qs[16]}, d = max/−16, q = min(31, (int8)(x/d + 16.5)); low
@@ -36,7 +34,7 @@ final class Q5_0 implements WeightFormat {
 
     /**
      * quantize_row_q5_0_ref in vector lanes, step for step: the signed max as Q4_0's, x·id + 16.5 as two roundings,
-     * truncation to int, the narrowing to a byte, min 31, low nibbles and bit 4 ({@link BlockDots#q5Nibbles}).
+     * truncation to int, the narrowing to a byte, min 31, low nibbles and bit 4 ({@link BlockDots#q5Block}).
      */
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
@@ -45,12 +43,7 @@ final class Q5_0 implements WeightFormat {
             float d = max / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);
-            int qh = 0;
-            for (int c = 0; c < 16; c += BlockDots.L) {
-                ByteVector lo = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + c).mul(id).add(16.5f)).min((byte) 31);
-                ByteVector hi = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + 16 + c).mul(id).add(16.5f)).min((byte) 31);
-                qh |= BlockDots.q5Nibbles(lo, hi, dst, y + 6, c);
-            }
+            int qh = BlockDots.q5Block(src, x, 0f, id, 16.5f, true, dst, y + 6); // x − 0 is x, NaN and −0 included
             for (int k = 0; k < 4; k++) dst[y + 2 + k] = (byte) (qh >>> (8 * k));
         }
     }

@@ -6,8 +6,6 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * GGML_TYPE_Q5_1: blocks of 32 as {f16 d; f16 m; u8 qh[4]; u8 qs[16]}, m = min, d = (max − min)/31,
@@ -36,7 +34,7 @@ final class Q5_1 implements WeightFormat {
     /**
      * quantize_row_q5_1_ref in vector lanes, step for step: min and max as Q4_1's lanes (a block they may not find as the
      * reference does is encoded by the scalar loop), (x − min)·id + 0.5 as two roundings, truncation to int, the low
-     * 8 bits, low nibbles and bit 4 ({@link BlockDots#q5Nibbles}).
+     * 8 bits, low nibbles and bit 4 ({@link BlockDots#q5Block}).
      */
     static void quantizeLanes(float[] src, int srcOff, int n, byte[] dst, int dstOff) {
         for (int b = 0; b < n / 32; b++) {
@@ -50,12 +48,7 @@ final class Q5_1 implements WeightFormat {
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);
             putF16(dst, y + 2, min);
-            int qh = 0;
-            for (int c = 0; c < 16; c += BlockDots.L) {
-                ByteVector lo = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + c).sub(min).mul(id).add(0.5f));
-                ByteVector hi = BlockDots.bytesOf(FloatVector.fromArray(BlockDots.F, src, x + 16 + c).sub(min).mul(id).add(0.5f));
-                qh |= BlockDots.q5Nibbles(lo, hi, dst, y + 8, c);
-            }
+            int qh = BlockDots.q5Block(src, x, min, id, 0.5f, false, dst, y + 8);
             for (int k = 0; k < 4; k++) dst[y + 4 + k] = (byte) (qh >>> (8 * k));
         }
     }
