@@ -3,9 +3,11 @@ package dev.lowbit.formats;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Writes a file through a temp file in the same folder, renamed into place only on success. */
@@ -36,7 +38,7 @@ public final class AtomicFiles {
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
             if (background) {
-                BackgroundOutputStream out = new BackgroundOutputStream(Files.newOutputStream(tmp));
+                BackgroundOutputStream out = new BackgroundOutputStream(FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
                 try {
                     body.write(out);
                 } catch (IOException | RuntimeException | Error e) {

@@ -3,6 +3,10 @@ package dev.lowbit.formats;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -10,18 +14,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * An output stream whose bytes are written to the target by a thread of their own, in order, in blocks of
  * {@value #BLOCK} bytes with at most {@value #IN_FLIGHT} blocks queued: the caller goes on encoding while the kernel
- * copies the previous blocks into the page cache (as slow as the disk once dirty pages pile up). A failed write is
- * rethrown by the next call; {@link #close()} waits for every byte, {@link #abandon()} drops what is queued.
+ * copies the previous blocks into the page cache (as slow as the disk once dirty pages pile up). Segments given to
+ * {@link #put} (mapped regions of the input) go to the kernel as they are, with no copy of ours or the JDK's in
+ * between. A failed write is rethrown by the next call; {@link #close()} waits for every byte, {@link #abandon()}
+ * drops what is queued.
  */
 final class BackgroundOutputStream extends OutputStream implements FillableOutput {
     static final int BLOCK = 8 << 20, IN_FLIGHT = 4;
+    /** Segments up to this size are copied into the block (not worth a chunk of their own); larger go in pieces of at most PIECE. */
+    static final int SMALL = 64 << 10, PIECE = 64 << 20;
 
-    /** A block to write: its first length bytes; a null block ends the writer. */
-    private record Chunk(byte[] block, int length) {}
+    /** A block to write (its first length bytes) or a segment; neither ends the writer. */
+    private record Chunk(byte[] block, int length, MemorySegment segment) {}
 
-    private static final Chunk END = new Chunk(null, 0);
+    private static final Chunk END = new Chunk(null, 0, null);
 
-    private final OutputStream target;
+    private final WritableByteChannel target;
     private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(IN_FLIGHT + 1);
     private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(IN_FLIGHT + 2);
     private final Thread writer;
@@ -32,7 +40,7 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
     private int used;
     private boolean closed;
 
-    BackgroundOutputStream(OutputStream target) {
+    BackgroundOutputStream(WritableByteChannel target) {
         this.target = target;
         this.writer = Thread.ofPlatform().name("lowbit-writer").daemon().start(this::drain);
     }
@@ -42,8 +50,11 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
             while (true) {
                 Chunk c = full.take();
                 if (c == END) return;
-                if (!abandoned) target.write(c.block, 0, c.length);
-                free.offer(c.block);
+                if (!abandoned) {
+                    ByteBuffer b = c.segment != null ? c.segment.asByteBuffer() : ByteBuffer.wrap(c.block, 0, c.length);
+                    while (b.hasRemaining()) target.write(b);
+                }
+                if (c.block != null) free.offer(c.block);
             }
         } catch (IOException e) {
             failure = e;
@@ -97,10 +108,30 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
         used += length;
     }
 
+    /**
+     * After the bytes so far. A segment of more than {@value #SMALL} bytes that the writer thread may read is queued as
+     * it is, not copied; a smaller one, or one confined to the caller's thread, is copied into the blocks.
+     */
+    @Override
+    public void put(MemorySegment segment) throws IOException {
+        check();
+        long size = segment.byteSize();
+        if (size > SMALL && segment.isAccessibleBy(writer)) {
+            if (used > 0) hand();
+            for (long at = 0; at < size; at += PIECE) put(new Chunk(null, 0, segment.asSlice(at, Math.min(PIECE, size - at))));
+            return;
+        }
+        for (long at = 0; at < size; at += BLOCK) {
+            int n = (int) Math.min(BLOCK, size - at);
+            long from = at;
+            fill(n, (buf, off) -> MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, from, buf, off, n));
+        }
+    }
+
     /** Queues the current block and takes a free one (a new one while fewer than IN_FLIGHT + 1 exist). */
     private void hand() throws IOException {
         check();
-        put(block, used);
+        put(new Chunk(block, used, null));
         used = 0;
         byte[] next = free.poll();
         if (next == null && created < IN_FLIGHT + 1) {
@@ -119,8 +150,7 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
         block = next;
     }
 
-    private void put(byte[] b, int n) throws IOException {
-        Chunk c = b == null ? END : new Chunk(b, n);
+    private void put(Chunk c) throws IOException {
         try {
             while (!full.offer(c, 50, TimeUnit.MILLISECONDS)) // the writer may have stopped on a failure
                 if (failure != null) throw failed();
@@ -141,8 +171,8 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
     public void close() throws IOException {
         if (closed) return;
         try {
-            if (failure == null && used > 0) put(block, used);
-            if (failure == null) put(null, 0);
+            if (failure == null && used > 0) put(new Chunk(block, used, null));
+            if (failure == null) put(END);
             join();
             closed = true;
             if (failure != null) throw failed();

@@ -3,6 +3,7 @@ package dev.lowbit.formats;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Counts what one tensor's producer writes, so writers can check it wrote exactly the bytes its header announced.
@@ -35,6 +36,12 @@ public final class CountingOutputStream extends FilterOutputStream implements Fi
     public void fill(int length, Filler filler) throws IOException {
         FillableOutput.fill(out, length, filler);
         count += length;
+    }
+
+    @Override
+    public void put(MemorySegment segment) throws IOException {
+        FillableOutput.put(out, segment);
+        count += segment.byteSize();
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.lowbit.formats;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** One tensor to be written: its description and a producer of exactly byteSize() bytes, streamed. */
 public interface TensorSource {
@@ -28,22 +27,13 @@ public interface TensorSource {
         return of(t.name(), t);
     }
 
-    /** Raw little-endian bytes from a segment. */
+    /** Raw little-endian bytes from a segment (handed to a background writer as they are: see FillableOutput.put). */
     static TensorSource of(String name, DType dtype, long[] shape, MemorySegment bytes) {
         return new TensorSource() {
             public String name() { return name; }
             public DType dtype() { return dtype; }
             public long[] shape() { return shape; }
-            public void writeTo(OutputStream out) throws IOException { copy(bytes, out); }
+            public void writeTo(OutputStream out) throws IOException { FillableOutput.put(out, bytes); }
         };
-    }
-
-    static void copy(MemorySegment src, OutputStream out) throws IOException {
-        byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, src.byteSize()))];
-        for (long o = 0; o < src.byteSize(); o += buf.length) {
-            int n = (int) Math.min(buf.length, src.byteSize() - o);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, buf, 0, n);
-            out.write(buf, 0, n);
-        }
     }
 }

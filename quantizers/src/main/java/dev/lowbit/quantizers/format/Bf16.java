@@ -20,8 +20,9 @@ final class Bf16 implements WeightFormat {
         return dtype == DType.BF16;
     }
 
-    public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        F16.copyHalves(this, 0x7f80, src, off, n, dst, dstOff);
+    /** A NaN's bytes as stored may differ from the quiet NaN the encoder writes. */
+    public boolean storedAsEncoded(MemorySegment src, long off, int n) {
+        return !FloatBits.anyMagnitudeAbove(src, off, n, 0x7f80);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

@@ -24,22 +24,9 @@ final class F16 implements WeightFormat {
         return dtype == DType.F16;
     }
 
-    public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        copyHalves(this, 0x7c00, src, off, n, dst, dstOff);
-    }
-
-    /**
-     * {@link WeightFormat#copy} of a 16-bit float format f whose infinity has magnitude bits nanAbove: a bulk copy, or
-     * for a range holding a NaN (which the encoder quiets) the values decoded and encoded.
-     */
-    static void copyHalves(WeightFormat f, int nanAbove, MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        if (!FloatBits.anyMagnitudeAbove(src, off, n, nanAbove)) {
-            MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 2L * n);
-            return;
-        }
-        float[] v = new float[n];
-        f.dequantize(src, off, n, v, 0);
-        f.quantize(v, 0, n, dst, dstOff);
+    /** A NaN's bytes as stored may differ from the quiet NaN the encoder writes. */
+    public boolean storedAsEncoded(MemorySegment src, long off, int n) {
+        return !FloatBits.anyMagnitudeAbove(src, off, n, 0x7c00);
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

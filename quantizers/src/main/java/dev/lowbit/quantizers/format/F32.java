@@ -22,8 +22,9 @@ final class F32 implements WeightFormat {
         return dtype == DType.F32;
     }
 
-    public void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, 4L * n);
+    /** The encoder writes a float's bits as they are, NaNs too. */
+    public boolean storedAsEncoded(MemorySegment src, long off, int n) {
+        return true;
     }
 
     public void dequantize(MemorySegment src, long off, int n, float[] dst, int dstOff) {

@@ -60,11 +60,27 @@ public interface WeightFormat {
     }
 
     /**
+     * Whether the n values at byte off of src, stored in a dtype {@link #copies} takes, are byte for byte what
+     * {@link #quantize} writes for their decoded values (false where the encoder changes some: it quiets NaNs), so
+     * their bytes can be written as they are.
+     */
+    default boolean storedAsEncoded(MemorySegment src, long off, int n) {
+        throw new UnsupportedOperationException(name() + " takes no stored type as it is");
+    }
+
+    /**
      * n values stored in a dtype {@link #copies} takes, from byte off of src, as this format's bytes into dst[dstOff ..]:
-     * byte for byte what {@link #quantize} writes for their decoded values.
+     * byte for byte what {@link #quantize} writes for their decoded values. A bulk copy, or for a range the encoder
+     * would change ({@link #storedAsEncoded}), the values decoded and encoded.
      */
     default void copy(MemorySegment src, long off, int n, byte[] dst, int dstOff) {
-        throw new UnsupportedOperationException(name() + " takes no stored type as it is");
+        if (storedAsEncoded(src, off, n)) {
+            MemorySegment.copy(src, off, MemorySegment.ofArray(dst), dstOff, rowBytes(n));
+            return;
+        }
+        float[] v = new float[n];
+        dequantize(src, off, n, v, 0);
+        quantize(v, 0, n, dst, dstOff);
     }
 
     /** Bytes of one row of cols elements (cols a multiple of blockSize()). */

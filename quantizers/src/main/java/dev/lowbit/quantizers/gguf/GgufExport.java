@@ -11,12 +11,14 @@ import dev.lowbit.quantizers.format.LaneEncoders;
 import dev.lowbit.quantizers.format.WeightFormat;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 
 /**
@@ -196,7 +198,9 @@ public final class GgufExport {
      * encodes them, so reading, converting and encoding all run on every core and no float copy of the tensor exists.
      * Chunks of about {@value #CHUNK_BYTES} bytes are encoded straight into the output's buffer
      * ({@link FillableOutput}), in order; the bytes are the same. Rows already stored in
-     * the output's format are copied as they are ({@link WeightFormat#copies}).
+     * the output's format are copied as they are ({@link WeightFormat#copies}); when they are also in the output's
+     * order, the mapped checkpoint bytes are handed to the writer without a copy (BF16 to BF16: the kernel's copy into
+     * the file is the only one).
      */
     static void streamRows(WeightFormat f, HfModel.Rows src, int rows, int cols, float[] importance, OutputStream out) throws IOException {
         int rowBytes = Math.toIntExact(f.rowBytes(cols));
@@ -204,6 +208,17 @@ public final class GgufExport {
         boolean asStored = f.copies(src.tensor().dtype());
         for (int r0 = 0; r0 < rows; r0 += chunkRows) {
             int n = Math.min(chunkRows, rows - r0), base = r0;
+            MemorySegment stored = asStored ? src.stored(base, n) : null;
+            if (stored != null) { // rows in their order: the checkpoint's bytes go out as they are when no NaN needs quieting
+                AtomicBoolean changed = new AtomicBoolean();
+                Blocks.parallel(n, COPY_ROWS, (lo, hi) -> {
+                    if (!f.storedAsEncoded(stored, (long) lo * rowBytes, (hi - lo) * cols)) changed.set(true);
+                });
+                if (!changed.get()) {
+                    FillableOutput.put(out, stored);
+                    continue;
+                }
+            }
             FillableOutput.fill(out, Math.multiplyExact(n, rowBytes), (data, at) -> {
                 if (asStored) Blocks.parallel(n, COPY_ROWS, (lo, hi) -> src.copy(base + lo, hi - lo, f, data, at + lo * rowBytes));
                 else Blocks.parallel(n, TASK_ROWS, (lo, hi) -> {

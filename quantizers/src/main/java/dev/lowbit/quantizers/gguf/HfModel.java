@@ -8,6 +8,7 @@ import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.quantizers.format.WeightFormat;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,6 +60,12 @@ final class HfModel implements AutoCloseable {
                 return;
             }
             for (int i = 0; i < n; i++) tensor.readFloats((long) order[row + i] * cols, dst, i * cols, cols);
+        }
+
+        /** Rows [row, row+n) as stored in the checkpoint when they are in its order (no permutation), else null. */
+        MemorySegment stored(int row, int n) {
+            long rowBytes = cols * tensor.dtype().size();
+            return order == null ? tensor.data().asSlice(row * rowBytes, n * rowBytes) : null;
         }
 
         /** Rows [row, row+n) as format f's bytes into dst[dstOff ..], taken as stored (f.copies(the tensor's dtype)). */
