@@ -11,27 +11,26 @@ public record DoubleQuant(byte[] codes, float[] nestedAbsmax, float offset) {
     public static DoubleQuant of(float[] absmax) {
         float offset = TorchSum.mean(absmax); // bitsandbytes: torch's float32 absmax.mean(), its order of additions
 
-        float[] map = DynamicMap.signed();
         int blocks = (absmax.length + NESTED_BLOCK - 1) / NESTED_BLOCK;
         byte[] codes = new byte[absmax.length];
         float[] nested = new float[blocks];
         Blocks.parallel(blocks, 256, (b0, b1) -> { // nested blocks are independent; dQuantize's search is the cost
-            for (int b = b0; b < b1; b++) group(absmax, b, offset, map, codes, nested);
+            for (int b = b0; b < b1; b++) group(absmax, b, offset, codes, nested);
         });
         return new DoubleQuant(codes, nested, offset);
     }
 
     /**
-     * Nested block g: absmax[256g, 256g+256) less the offset, quantized to codes[...] with its max |·| in nested[g].
-     * map is {@link DynamicMap#signed()}.
+     * Nested block g: absmax[256g, 256g+256) less the offset, quantized to codes[...] with its max |·| in nested[g]
+     * (by {@link DynamicMap#signedCode}, the signed map's dQuantize).
      */
-    static void group(float[] absmax, int g, float offset, float[] map, byte[] codes, float[] nested) {
+    static void group(float[] absmax, int g, float offset, byte[] codes, float[] nested) {
         int lo = g * NESTED_BLOCK, hi = Math.min(absmax.length, lo + NESTED_BLOCK);
         float m = 0;
         for (int i = lo; i < hi; i++) m = Math.max(m, Math.abs(absmax[i] - offset));
         nested[g] = m;
         float inv = 1f / m; // kQuantizeBlockwise: x · (1/absmax); 0 · ∞ = NaN codes as dQuantize decides
-        for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.quantize(map, (absmax[i] - offset) * inv);
+        for (int i = lo; i < hi; i++) codes[i] = (byte) DynamicMap.signedCode((absmax[i] - offset) * inv);
     }
 
     /** The scale block i dequantizes with: map[q[i]] · nestedAbsmax[i/256] + offset, as {@link #absmax()}. */

@@ -7,6 +7,25 @@ public final class DynamicMap {
     private DynamicMap() {}
 
     private static final float[] SIGNED = build();
+    /** Float bits shifted right by this give a bucket: sign, exponent and the top 3 mantissa bits. */
+    private static final int BUCKET_SHIFT = 20;
+    /** Per bucket, the least and greatest count of odd-indexed SIGNED entries below a value of the bucket. */
+    private static final byte[] ODD_BELOW_MIN = new byte[1 << (32 - BUCKET_SHIFT)], ODD_BELOW_MAX = new byte[1 << (32 - BUCKET_SHIFT)];
+
+    static {
+        for (int b = 0; b < ODD_BELOW_MIN.length; b++) {
+            int first = oddBelow(Float.intBitsToFloat(b << BUCKET_SHIFT)), last = oddBelow(Float.intBitsToFloat(b << BUCKET_SHIFT | (1 << BUCKET_SHIFT) - 1));
+            ODD_BELOW_MIN[b] = (byte) Math.min(first, last);
+            ODD_BELOW_MAX[b] = (byte) Math.max(first, last);
+        }
+    }
+
+    /** How many of SIGNED[1], SIGNED[3], …, SIGNED[253] are below x, counted (0 for NaN). */
+    private static int oddBelow(float x) {
+        int t = 0;
+        while (t < 127 && SIGNED[2 * t + 1] < x) t++;
+        return t;
+    }
 
     public static float[] signed() {
         return SIGNED.clone();
@@ -70,5 +89,20 @@ public final class DynamicMap {
         if (lowerPivot == 0) lower = map[lowerPivot];
         if (x > val) return x > (upper + val) * 0.5f ? upperPivot : pivot;
         return x < (lower + val) * 0.5f ? lowerPivot : pivot;
+    }
+
+    /**
+     * {@link #quantize} on the signed map without the search's dependent loads and mispredicted branches (a third of a
+     * 1.1B double quantization's time): its seven steps compare x with the odd-indexed entries only and end on the even
+     * index p = 2·(how many of those are below x), whose neighbours p − 1 and p + 1 are the last pivots on each side. That
+     * count is read from a table by x's sign, exponent and top mantissa bits, then finished by a compare or two.
+     */
+    public static int signedCode(float x) {
+        int bucket = Float.floatToRawIntBits(x) >>> BUCKET_SHIFT, t = ODD_BELOW_MIN[bucket], max = ODD_BELOW_MAX[bucket];
+        while (t < max && SIGNED[2 * t + 1] < x) t++;
+        int p = 2 * t;
+        float val = SIGNED[p];
+        if (x > val) return x > (SIGNED[p + 1] + val) * 0.5f ? p + 1 : p;
+        return p > 0 && x < (SIGNED[p - 1] + val) * 0.5f ? p - 1 : p;
     }
 }

@@ -34,8 +34,17 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
      */
     public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search,
             float offset) {
+        return quantize(src, cb, block, doubleQuant, name, importance, search, offset, null);
+    }
+
+    /**
+     * As above; scales, when not null, are the plain absmax of every block, as {@link FloatSource#blockAbsmax} gives
+     * them (the caller's pass for the offset), taken by the one-pass path instead of reading the source for them again.
+     */
+    public static FourBit quantize(FloatSource src, Codebook4 cb, int block, boolean doubleQuant, String name, float[] importance, boolean search,
+            float offset, float[] scales) {
         Blocks.checkBlock(block);
-        if (importance == null && !search && !(doubleQuant && Float.isNaN(offset))) return onePass(src, cb, block, name, doubleQuant ? offset : Float.NaN);
+        if (importance == null && !search && !(doubleQuant && Float.isNaN(offset))) return onePass(src, cb, block, name, doubleQuant ? offset : Float.NaN, scales);
         long[] shape = src.shape();
         int cols = Math.toIntExact(shape[shape.length - 1]);
         if (importance != null && importance.length != cols)
@@ -145,17 +154,18 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
     /**
      * Plain scales (absmax), with double quantization when offset is not NaN, in one pass over the source: the
      * double-quantized scale of a block depends only on the offset (given) and on the 255 other absmax of its nested
-     * block, so each task takes whole nested blocks (256 blocks): takes their absmax (from the bits for 16-bit floats),
-     * double-quantizes them, then reads their values again (now from the cache) {@value #CHUNK_VALUES} at a time into a
+     * block, so each task takes whole nested blocks (256 blocks): takes their absmax (given as scales, else from the
+     * bits for 16-bit floats), double-quantizes them, then reads their values {@value #CHUNK_VALUES} at a time into a
      * buffer that stays in L1, codes, packs and measures each block against the scale it will dequantize with. The bytes
      * are those of the two-pass path (codes from the plain absmax, as bitsandbytes).
      */
-    private static FourBit onePass(FloatSource src, Codebook4 cb, int block, String name, float offset) {
+    private static FourBit onePass(FloatSource src, Codebook4 cb, int block, String name, float offset, float[] scales) {
         boolean dq = !Float.isNaN(offset);
         long n = src.numel();
         int blocks = Math.toIntExact((n + block - 1) / block), groups = (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK;
+        if (scales != null && scales.length != blocks) throw new IllegalArgumentException("tensor '" + name + "': " + scales.length + " scales for " + blocks + " blocks");
         byte[] packed = new byte[Math.toIntExact((n + 1) / 2)], dqCodes = dq ? new byte[blocks] : null;
-        float[] absmax = new float[blocks], nested = dq ? new float[groups] : null, map = DynamicMap.signed();
+        float[] absmax = scales != null ? scales : new float[blocks], nested = dq ? new float[groups] : null, map = DynamicMap.signed();
         QuantError.Acc err = new QuantError.Acc();
         int zero = cb.code(0f), chunk = Math.max(1, CHUNK_VALUES / block);
         Blocks.parallel(groups, 16, (g0, g1) -> {
@@ -165,8 +175,8 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
             QuantError.Acc local = new QuantError.Acc();
             for (int g = g0; g < g1; g++) {
                 int b0 = g * DoubleQuant.NESTED_BLOCK, b1 = Math.min(blocks, b0 + DoubleQuant.NESTED_BLOCK);
-                src.blockAbsmax(block, b0, b1, absmax, scratch, name);
-                if (dq) DoubleQuant.group(absmax, g, offset, map, dqCodes, nested);
+                if (scales == null) src.blockAbsmax(block, b0, b1, absmax, scratch, name);
+                if (dq) DoubleQuant.group(absmax, g, offset, dqCodes, nested);
                 for (int c0 = b0; c0 < b1; c0 += chunk) {
                     int c1 = Math.min(b1, c0 + chunk);
                     float[] v = Blocks.read(src, block, c0, c1, values);

@@ -33,6 +33,8 @@ public final class WeightQuantizer {
     private long outBytes;
     /** The double quantization's offset of plain scales, once the header needed it (NaN before). */
     private float plainOffset = Float.NaN;
+    /** The plain scales the offset was taken from, until the weight is quantized with them (not read twice). */
+    private float[] plainScales;
 
     WeightQuantizer(Recipe r, Tensor t, FloatSource src, Consumer<TensorReport> report) {
         this(r, t, src, report, Weighting.NONE, null);
@@ -61,10 +63,11 @@ public final class WeightQuantizer {
                 result = BlockQuantizer.quantize(src, f, t.name(), f.usesImportance() ? imp : null);
             } else result = switch (r.scheme()) {
                 case NF4, FP4 -> FourBit.quantize(src, r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4, r.block(), r.doubleQuant(), t.name(),
-                        imp, weighting.searches(), plainOffset);
+                        imp, weighting.searches(), plainOffset, plainScales);
                 case INT8 -> Int8Row.quantize(src, t.name());
                 default -> throw new IllegalStateException(r.scheme() + " has no hf-bnb layout");
             };
+            plainScales = null;
         }
         return result;
     }
@@ -122,7 +125,7 @@ public final class WeightQuantizer {
         if (!dq || plainAbsmax()) {
             // the scales are plain absmax: their mean, the double quantization's offset, is known before quantizing,
             // so the header is bitsandbytes' bytes exactly
-            if (dq) plainOffset = TorchSum.mean(absmaxOnly());
+            if (dq) plainOffset = TorchSum.mean(plainScales = absmaxOnly());
             byte[] state = Parts.of(quantState(cb, shape, dq ? plainOffset : 0));
             p.add(constant(stateName, DType.U8, new long[] {state.length}, state));
         } else {

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Plain NF4/FP4 double quantization in one pass (offset given) against the two-pass path (scales, then their double
  * quantization, then the error in a second read of the source): the same bytes, and the same error up to the order of
- * additions and float32 partial sums. Sizes cover a partial last block and a partial last nested block, and several tasks.
+ * additions and float32 partial sums; with the plain scales given, the one pass's bytes again. Sizes cover a partial last block and a partial last nested block, and several tasks.
  */
 class DoubleQuantOnePassTest {
     @Test
@@ -27,6 +27,10 @@ class DoubleQuantOnePassTest {
                         for (int i = b * block; i < Math.min(n, (b + 1) * block); i++) plain[b] = Math.max(plain[b], Math.abs(v[i]));
                     FourBit one = FourBit.quantize(src, cb, block, true, "w", null, false, TorchSum.mean(plain));
                     String what = cb + " n " + n + " block " + block;
+                    FourBit given = FourBit.quantize(src, cb, block, true, "w", null, false, TorchSum.mean(plain), plain.clone()); // scales not read again
+                    assertArrayEquals(one.packed(), given.packed(), what);
+                    assertArrayEquals(one.absmax(), given.absmax(), what);
+                    assertArrayEquals(one.nested().codes(), given.nested().codes(), what);
                     assertArrayEquals(two.packed(), one.packed(), what);
                     assertArrayEquals(two.absmax(), one.absmax(), what);
                     assertArrayEquals(two.nested().codes(), one.nested().codes(), what);
