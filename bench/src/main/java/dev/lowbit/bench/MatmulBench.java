@@ -22,6 +22,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -111,7 +112,7 @@ public class MatmulBench {
                 yield new Int8RowWeights(MemorySegment.ofArray(q.q()), q.scb(), rows, cols);
             }
             case "INT8-BLOCK", "INT4" -> {
-                WeightFormat f = WeightFormats.lowbit(dtype.toLowerCase(java.util.Locale.ROOT), 64, cols);
+                WeightFormat f = WeightFormats.lowbit(dtype.toLowerCase(Locale.ROOT), 64, cols);
                 yield new BlockWeights(MemorySegment.ofArray(BlockQuantizer.quantize(src, f, "w").data()), f, rows, cols);
             }
             case "Q8_0", "Q4_0", "Q4_1", "IQ4_NL", "Q4_K", "Q6_K" -> {

@@ -5,6 +5,7 @@ import dev.lowbit.quantizers.calib.ImatrixFile;
 import dev.lowbit.validate.calib.Calibrator;
 import dev.lowbit.validate.model.Transformer;
 import dev.lowbit.validate.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -85,7 +86,7 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     /** Calibrates a model on a text file (as `lowbit calibrate`), with a progress bar when forPeople on a terminal. */
-    static Imatrix calibrate(Path model, Path text, Calibrator.Options o, boolean forPeople) throws java.io.IOException {
+    static Imatrix calibrate(Path model, Path text, Calibrator.Options o, boolean forPeople) throws IOException {
         String s = EvalInput.readText(text);
         try (Transformer t = Transformer.open(model)) {
             Tokenizer tok = Tokenizer.load(model);

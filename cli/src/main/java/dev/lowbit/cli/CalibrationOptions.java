@@ -10,6 +10,7 @@ import dev.lowbit.quantizers.calib.LinearNames;
 import dev.lowbit.quantizers.calib.Weighting;
 import dev.lowbit.quantizers.gguf.GgufFileType;
 import dev.lowbit.validate.calib.Calibrator;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +41,7 @@ final class CalibrationOptions {
     }
 
     /** For a lowbit scheme (model folder output). */
-    Weighting forScheme(Path model, Scheme s, boolean forPeople) throws java.io.IOException {
+    Weighting forScheme(Path model, Scheme s, boolean forPeople) throws IOException {
         if (!any()) return Weighting.NONE;
         boolean searched = s == Scheme.NF4 || s == Scheme.FP4 || s == Scheme.INT4 || s == Scheme.INT4_ASYM;
         if (!searched)
@@ -49,7 +50,7 @@ final class CalibrationOptions {
     }
 
     /** For a GGUF file type. */
-    Weighting forGguf(Path model, GgufFileType ft, boolean forPeople) throws java.io.IOException {
+    Weighting forGguf(Path model, GgufFileType ft, boolean forPeople) throws IOException {
         if (!any()) return Weighting.NONE;
         if (scaleSearch) throw new IllegalArgumentException("--scale-search is for nf4, fp4, int4: GGUF types search their scales as llama-quantize does");
         if (!GGUF_WEIGHTED.contains(ft.name()))
@@ -62,7 +63,7 @@ final class CalibrationOptions {
      * The layers' input statistics XᵀX for GPTQ: collected on the spot with --calibrate TEXT (lm_head included), or read
      * with --imatrix FILE (made by lowbit calibrate --hessian).
      */
-    Calibration forGptq(Path model, boolean forPeople) throws java.io.IOException {
+    Calibration forGptq(Path model, boolean forPeople) throws IOException {
         if (scaleSearch) throw new IllegalArgumentException("--scale-search with --gptq: GPTQ sets each block's scale with the format's own encoder");
         if (imatrix != null && calibrate != null) throw new IllegalArgumentException("--imatrix and --calibrate: give one (an importance matrix, or the text to make one)");
         if (calibCtx < 2) throw new IllegalArgumentException("--calib-ctx must be at least 2 tokens, not " + calibCtx);
@@ -80,7 +81,7 @@ final class CalibrationOptions {
         return imatrix != null ? "--imatrix" : calibrate != null ? "--calibrate" : "--scale-search";
     }
 
-    private Imatrix load(Path model, boolean forPeople) throws java.io.IOException {
+    private Imatrix load(Path model, boolean forPeople) throws IOException {
         if (imatrix != null && calibrate != null) throw new IllegalArgumentException("--imatrix and --calibrate: give one (an importance matrix, or the text to make one)");
         if (calibCtx < 1) throw new IllegalArgumentException("--calib-ctx must be positive, not " + calibCtx);
         Imatrix m;

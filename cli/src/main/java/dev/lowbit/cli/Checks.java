@@ -3,7 +3,10 @@ package dev.lowbit.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.ModelConfig;
+import dev.lowbit.formats.gguf.GgufConfig;
+import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,9 +19,9 @@ final class Checks {
     /** llama.cpp's warning: a context longer than the model was trained for. */
     /** config.json of a folder, or the config a .gguf file's metadata describes. */
     static ModelConfig config(Path model) {
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(model) && Files.isRegularFile(model)) {
-            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-                return dev.lowbit.formats.gguf.GgufConfig.parse(dev.lowbit.formats.gguf.GgufFile.open(model, a));
+        if (GgufFile.isGguf(model) && Files.isRegularFile(model)) {
+            try (Arena a = Arena.ofConfined()) {
+                return GgufConfig.parse(GgufFile.open(model, a));
             }
         }
         return ModelConfig.read(model);
@@ -48,7 +51,7 @@ final class Checks {
             if (!b.path("model").path("vocab").equals(c.path("model").path("vocab"))) why = "their tokenizer.json vocabularies differ";
             else if (!b.path("model").path("merges").equals(c.path("model").path("merges"))) why = "their tokenizer.json merges differ";
             else if (!b.path("added_tokens").equals(c.path("added_tokens"))) why = "their tokenizer.json added tokens differ";
-        } else if (Files.isRegularFile(tb) != Files.isRegularFile(tc) && !dev.lowbit.formats.gguf.GgufFile.isGguf(base) && !dev.lowbit.formats.gguf.GgufFile.isGguf(candidate))
+        } else if (Files.isRegularFile(tb) != Files.isRegularFile(tc) && !GgufFile.isGguf(base) && !GgufFile.isGguf(candidate))
             warn.add((Files.isRegularFile(tb) ? candidate : base) + " has no tokenizer.json: assuming both models share a vocabulary");
         if (why != null) {
             if (!allow) throw new IllegalArgumentException(base + " and " + candidate + " do not share a tokenizer (" + why

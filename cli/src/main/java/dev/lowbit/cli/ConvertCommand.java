@@ -1,9 +1,13 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.Inspection;
+import dev.lowbit.quantizers.Quantizer;
+import dev.lowbit.quantizers.gguf.GgufFileType;
 import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Perplexity;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -71,7 +75,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (compress != null && !compress.equalsIgnoreCase("zstd")) throw new IllegalArgumentException("--compress takes zstd, not '" + compress + "'");
         var recipe = this.recipe.recipe();
         var err = spec.commandLine().getErr();
-        var warnings = new java.util.ArrayList<>(rewrite.check(model));
+        var warnings = new ArrayList<>(rewrite.check(model));
         RecipeChecks.checkTensors(model, recipe);
         warnings.addAll(Checks.context(model, input.ctx));
         Warnings.print(err, warnings);
@@ -83,7 +87,7 @@ final class ConvertCommand implements Callable<Integer> {
         int chunks = Perplexity.chunks(ids.length, input.ctx, input.maxChunks);
         if (chunks == 0) throw new IllegalArgumentException(input.file() + ": " + ids.length + " tokens are fewer than one chunk of --ctx " + input.ctx);
         if (dryRun) {
-            var q = dev.lowbit.quantizers.Quantizer.run(model, out, recipe, true, compress != null, null);
+            var q = Quantizer.run(model, out, recipe, true, compress != null, null);
             o.printf(Locale.ROOT, "plan: %s → %s, %.2f bits/weight over the %,d quantized weights; validate on %,d tokens (%d chunks of %d) of %s; "
                             + "report to %s; nothing written (--dry-run)%n", Units.bytes(q.bytesIn()), Units.bytes(q.bytesOut()), q.bitsPerWeight(),
                     q.quantizedParams(), (long) chunks * input.ctx, chunks, input.ctx, input.file(), reportDir);
@@ -100,7 +104,7 @@ final class ConvertCommand implements Callable<Integer> {
         }
         var v = r.validation().withText(input.file());
         v.write(reportDir);
-        long params = dev.lowbit.formats.Inspection.of(model).parameters();
+        long params = Inspection.of(model).parameters();
         if (json) o.println(v.json());
         else o.printf(Locale.ROOT, "%s %s → %s: %s → %s, %.2f bits/weight over the quantized weights, %.2f for the whole file%n%s",
                 r.landed() ? "converted" : "not converted", model, out, Units.bytes(r.quantized().bytesIn()), Units.bytes(r.quantized().bytesOut()),
@@ -116,13 +120,13 @@ final class ConvertCommand implements Callable<Integer> {
     /** convert MODEL -o x.gguf --scheme TYPE: llama.cpp's file type, validated by running the GGUF file itself. */
     private int gguf() throws Exception {
         input.check();
-        List<String> wrong = new java.util.ArrayList<>(recipe.givenButNotForGguf());
+        List<String> wrong = new ArrayList<>(recipe.givenButNotForGguf());
         if (compress != null) wrong.add("--compress");
         if (dryRun) wrong.add("--dry-run (use quantize -o x.gguf --dry-run)");
         if (!wrong.isEmpty()) throw new IllegalArgumentException(String.join(", ", wrong) + ": not for GGUF output (llama.cpp's recipes decide every tensor's type)");
-        var type = dev.lowbit.quantizers.gguf.GgufFileType.parse(recipe.scheme);
+        var type = GgufFileType.parse(recipe.scheme);
         var err = spec.commandLine().getErr();
-        var warnings = new java.util.ArrayList<>(rewrite.check(model));
+        var warnings = new ArrayList<>(rewrite.check(model));
         warnings.addAll(Checks.context(model, input.ctx));
         Warnings.print(err, warnings);
         Path reportDir = report != null ? report : ValidateCommand.defaultReport(out);

@@ -1,5 +1,7 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.Inspection;
+import dev.lowbit.formats.OutputDir;
 import dev.lowbit.quantizers.Layout;
 import dev.lowbit.quantizers.Recipe;
 import dev.lowbit.quantizers.Scheme;
@@ -7,6 +9,7 @@ import dev.lowbit.samples.Samples;
 import dev.lowbit.validate.Convert;
 import dev.lowbit.validate.Validation;
 import dev.lowbit.validate.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
             Validation v = r.validation().withText(Samples.evalTextHead());
             v.write(report);
             var d = v.drift();
-            long params = dev.lowbit.formats.Inspection.of(model).parameters();
+            long params = Inspection.of(model).parameters();
             out.printf(Locale.ROOT, "%-7s %s → %s  %.2f bits/weight (quantized weights), %.2f (whole file)%n", j.name(),
                     Units.bytes(r.quantized().bytesIn()), Units.bytes(r.quantized().bytesOut()), r.quantized().bitsPerWeight(), 8.0 * r.quantized().bytesOut() / params);
             out.printf(Locale.ROOT, "        ppl %.4f → %.4f (%+.3f%%)  mean KLD %.6f  same top-1 %.2f%%  %s (gate: ppl drift ≤ 2%%)%n", d.base().ppl(),
@@ -73,10 +76,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** A previous demo's output (recognised by its marker file) is removed; anything else in the way is refused. */
-    private static void replacePrevious(Path p, String marker) throws java.io.IOException {
+    private static void replacePrevious(Path p, String marker) throws IOException {
         if (!Files.exists(p)) return;
-        if (Files.isDirectory(p) && Files.isRegularFile(p.resolve(marker))) dev.lowbit.formats.OutputDir.deleteTree(p);
-        else if (!(Files.isDirectory(p) && !dev.lowbit.formats.OutputDir.hasEntries(p)))
+        if (Files.isDirectory(p) && Files.isRegularFile(p.resolve(marker))) OutputDir.deleteTree(p);
+        else if (!(Files.isDirectory(p) && !OutputDir.hasEntries(p)))
             throw new IllegalArgumentException(p + " exists and is not a previous demo output: choose another --dir");
     }
 }

@@ -3,6 +3,8 @@ package dev.lowbit.cli;
 import dev.lowbit.validate.TokenIds;
 import dev.lowbit.validate.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,11 +66,11 @@ final class EvalInput {
         requireFile(p, option);
         byte[] b = Files.readAllBytes(p);
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
         } catch (CharacterCodingException e) {
             var dec = StandardCharsets.UTF_8.newDecoder();
-            var in = java.nio.ByteBuffer.wrap(b);
-            var out = java.nio.CharBuffer.allocate(b.length + 1);
+            var in = ByteBuffer.wrap(b);
+            var out = CharBuffer.allocate(b.length + 1);
             dec.decode(in, out, true);
             throw new IllegalArgumentException(option + " " + p + ": not UTF-8 text (invalid byte 0x"
                     + String.format("%02x", b[in.position()] & 0xff) + " at offset " + in.position() + ")"

@@ -7,6 +7,7 @@ import dev.lowbit.validate.generate.TextStream;
 import dev.lowbit.validate.model.Transformer;
 import dev.lowbit.validate.tokenizer.Tokenizer;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -159,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("beam search with sampling is not supported: drop --num-beams" + (sample ? " or --sample" : " or add --greedy"));
         if (beams <= 1 && (lengthPenalty != null || earlyStopping != null))
             throw new IllegalArgumentException((lengthPenalty != null ? "--length-penalty" : "--early-stopping") + " only acts in beam search: add --num-beams N (N > 1)");
-        long s = seed != null ? seed : new java.security.SecureRandom().nextLong();
+        long s = seed != null ? seed : new SecureRandom().nextLong();
         return new GenerationConfig(maxNewTokens != null ? maxNewTokens : d.maxNewTokens(), doSample,
                 temperature != null ? temperature : d.temperature(), topK != null ? topK : d.topK(), topP != null ? topP : d.topP(),
                 minP != null ? minP : d.minP(), repetitionPenalty != null ? repetitionPenalty : d.repetitionPenalty(), beams,

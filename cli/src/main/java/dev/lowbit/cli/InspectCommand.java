@@ -7,6 +7,8 @@ import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.Inspection;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.formats.gguf.GgufFile;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,7 +94,7 @@ final class InspectCommand implements Callable<Integer> {
 
     /** Stored tensors grouped under the weight they belong to, with the format read from quant_state or lowbit metadata. */
     static List<Weight> weights(Path model, Inspection r) throws Exception {
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(model)) // GGUF: one stored tensor per weight, its type is its format
+        if (GgufFile.isGguf(model)) // GGUF: one stored tensor per weight, its type is its format
             return r.tensors().stream().map(t -> new Weight(t.name(), t.dtype(), t.shape(), t.bytes(), List.of(t.name()))).toList();
         Map<String, String> formats = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -108,7 +111,7 @@ final class InspectCommand implements Callable<Integer> {
             for (Tensor t : ck.tensors()) {
                 int i = t.name().indexOf(".quant_state.bitsandbytes__");
                 if (i >= 0) {
-                    JsonNode d = OM.readTree(t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                    JsonNode d = OM.readTree(t.data().toArray(ValueLayout.JAVA_BYTE));
                     String f = d.path("quant_type").asText("?") + ", block " + d.path("blocksize").asInt() + (d.has("nested_blocksize") ? ", double quant" : "")
                             + ", compute " + d.path("dtype").asText("?") + " (bitsandbytes)";
                     formats.put(t.name().substring(0, i), f);
@@ -133,7 +136,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     /** The quantized weight a stored tensor is part of (W, W.absmax, W.quant_map, W.SCB's sibling...), or itself. */
-    static String owner(String name, java.util.Set<String> quantized) {
+    static String owner(String name, Set<String> quantized) {
         if (name.endsWith(".SCB") && quantized.contains(name.substring(0, name.length() - 4) + ".weight")) return name.substring(0, name.length() - 4) + ".weight";
         if (name.endsWith(".weight_format") && quantized.contains(name.substring(0, name.length() - 14) + ".weight"))
             return name.substring(0, name.length() - 14) + ".weight";

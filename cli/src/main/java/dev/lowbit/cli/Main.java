@@ -2,10 +2,12 @@ package dev.lowbit.cli;
 
 import dev.lowbit.formats.FormatException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.List;
@@ -148,9 +150,9 @@ public final class Main {
         if (e instanceof FileAlreadyExistsException x) return x.getFile() + ": already exists";
         if (e instanceof NotDirectoryException x) return x.getFile() + ": not a folder";
         if (e instanceof CharacterCodingException) return "input is not UTF-8 text";
-        if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) return oneLine(u.getCause());
+        if (e instanceof UncheckedIOException u && u.getCause() != null) return oneLine(u.getCause());
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof java.nio.file.FileSystemException x && x.getReason() != null && m.equals(x.getFile()))
+        if (e instanceof FileSystemException x && x.getReason() != null && m.equals(x.getFile()))
             m = x.getFile() + ": " + x.getReason();
         if (e instanceof ArithmeticException || e instanceof NullPointerException || e instanceof IndexOutOfBoundsException)
             m = "internal error (" + e.getClass().getSimpleName() + ": " + m + "); please report it with --verbose output";

@@ -3,6 +3,7 @@ package dev.lowbit.cli;
 import dev.lowbit.validate.Perplexity;
 import dev.lowbit.validate.model.Transformer;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -39,7 +40,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
-        var overrides = new java.util.HashMap<String, Object>();
+        var overrides = new HashMap<String, Object>();
         if (alibiSlopeScale != null) overrides.put(Transformer.ALIBI_SCALE_KEY, alibiSlopeScale);
         if (int8Runtime != null) overrides.put(Transformer.INT8_RUNTIME_KEY, int8Runtime);
         input.check();

@@ -1,6 +1,14 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.Tensor;
+import dev.lowbit.quantizers.Recipe;
 import dev.lowbit.quantizers.Scheme;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,25 +43,25 @@ final class RecipeChecks {
      * Against the model's tensors: every --only and --keep glob must match something, and something must be left
      * to quantize. Returns warnings (none today).
      */
-    static java.util.List<String> checkTensors(java.nio.file.Path model, dev.lowbit.quantizers.Recipe r) throws java.io.IOException {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    static List<String> checkTensors(Path model, Recipe r) throws IOException {
+        List<String> names = new ArrayList<>();
         int quantized = 0;
-        try (dev.lowbit.formats.Checkpoint ck = dev.lowbit.formats.Checkpoint.open(model)) {
-            for (dev.lowbit.formats.Tensor t : ck.tensors()) {
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            for (Tensor t : ck.tensors()) {
                 names.add(t.name());
                 if (r.keepReason(t) == null) quantized++;
             }
         }
         String example = names.stream().filter(n -> n.contains("layers.0.") || n.contains(".h.0.")).findFirst().orElse(names.isEmpty() ? "" : names.get(0));
-        for (var e : java.util.Map.of("--only", r.only(), "--keep", r.keep()).entrySet())
+        for (var e : Map.of("--only", r.only(), "--keep", r.keep()).entrySet())
             for (String g : e.getValue()) {
-                var m = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + g);
-                if (names.stream().noneMatch(n -> m.matches(java.nio.file.Path.of(n))))
+                var m = FileSystems.getDefault().getPathMatcher("glob:" + g);
+                if (names.stream().noneMatch(n -> m.matches(Path.of(n))))
                     throw new IllegalArgumentException(e.getKey() + " '" + g + "' matches no tensor of " + model + " (names look like " + example + ")");
             }
         if (quantized == 0)
             throw new IllegalArgumentException("nothing to quantize: every tensor of " + model + " is kept by the defaults" +
                     (r.only().isEmpty() && r.keep().isEmpty() ? "" : ", --only and --keep") + " (see --dry-run)");
-        return java.util.List.of();
+        return List.of();
     }
 }

@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.quantizers.Rewriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -34,7 +35,7 @@ final class RewriteCommand implements Callable<Integer> {
         try (Cleanup c = Cleanup.guard(out)) {
             Rewriter.run(model, out, rewrite.options());
         }
-        var cfg = dev.lowbit.formats.ModelConfig.read(out);
+        var cfg = ModelConfig.read(out);
         spec.commandLine().getOut().println("done: written to " + out + (rewrite.ropeScaling == null ? ""
                 : " (rope " + cfg.rope().type() + " x" + Units.plain(rewrite.factor) + ", max_position_embeddings " + cfg.maxPositions() + ")"));
         return 0;

@@ -8,6 +8,8 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.Charset;
 import java.nio.charset.CharsetEncoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /** Terminal text: when the terminal's charset cannot show ±, →, Δ… (LANG=C), they are written as plain ASCII. */
@@ -57,7 +59,7 @@ final class Text {
         String env = System.getenv("LOWBIT_STDERR_TTY");
         if (env != null) return env.equals("1");
         try {
-            String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/2")).toString();
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return System.console() != null && System.console().isTerminal();

@@ -1,5 +1,6 @@
 package dev.lowbit.cli;
 
+import java.math.BigDecimal;
 import java.util.Locale;
 
 /** Human-readable sizes and counts. */
@@ -34,7 +35,7 @@ final class Units {
     static String plain(Double d) {
         if (d == null) return "null";
         if (d.isNaN() || d.isInfinite()) return d.toString();
-        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
     }
 
     /** Bytes per second in a unit that shows it (2.71 MiB, not 0.00 GB): the bytes over the seconds, "-" when no time passed. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,7 +74,7 @@ final class ValidateCommand implements Callable<Integer> {
         if (json && markdown) throw new IllegalArgumentException("--json and --markdown both print the report: choose one");
         Path dir = report != null ? report : defaultReport(candidate);
         List<LoraAdapter> adapters = lo(lora); // read (or refused) before anything starts
-        if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir))
+        if (Files.exists(dir) && !Files.isDirectory(dir))
             throw new IllegalArgumentException("--report " + dir + ": exists and is not a folder (the report is a folder of report.json, report.md, report.html, tokens.arrow)");
         List<String> warn = new ArrayList<>(Checks.sameVocabulary(base, candidate, allowTokenizerMismatch));
         warn.addAll(Checks.context(base, input.ctx));
@@ -117,14 +118,14 @@ final class ValidateCommand implements Callable<Integer> {
     static String summary(Validation v, Path dir) {
         var d = v.drift();
         StringBuilder s = new StringBuilder();
-        s.append(String.format(java.util.Locale.ROOT, "%s  %s vs %s%n", v.passed() ? "PASS" : "FAIL", v.candidate(), v.base()));
-        s.append(String.format(java.util.Locale.ROOT, "      ppl %.4f ± %.4f → %.4f ± %.4f (%+.3f%%), mean KLD %.6f ± %.6f, same top-1 %.2f%%%n",
+        s.append(String.format(Locale.ROOT, "%s  %s vs %s%n", v.passed() ? "PASS" : "FAIL", v.candidate(), v.base()));
+        s.append(String.format(Locale.ROOT, "      ppl %.4f ± %.4f → %.4f ± %.4f (%+.3f%%), mean KLD %.6f ± %.6f, same top-1 %.2f%%%n",
                 d.base().ppl(), d.base().pplError(), d.candidate().ppl(), d.candidate().pplError(), d.deltaPplPercent(), d.kld().mean(),
                 d.kld().error(), d.sameTop1Percent()));
-        s.append(String.format(java.util.Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
+        s.append(String.format(Locale.ROOT, "      %,d tokens in %d chunks of %d; gates: %s%n", d.tokens(), d.chunks(), d.ctx(), v.gateLine()));
         var c = v.continuations();
         if (c != null && !c.prompts().isEmpty())
-            s.append(String.format(java.util.Locale.ROOT, "      greedy continuations agree for %.1f of %d tokens on average before the first difference (%d of %d prompts identical)%n",
+            s.append(String.format(Locale.ROOT, "      greedy continuations agree for %.1f of %d tokens on average before the first difference (%d of %d prompts identical)%n",
                     c.meanFirstDiff(), c.newTokens(), c.identical(), c.prompts().size()));
         s.append("      report ").append(dir.resolve("report.html")).append(" (and report.md, report.json, tokens.arrow, tokens.csv.gz)\n");
         return s.toString();

@@ -1,9 +1,11 @@
 package dev.lowbit.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -56,7 +58,7 @@ public final class Checkpoint implements AutoCloseable {
             return new Checkpoint(p, arena, files, merge(files));
         }
         if (p.getFileName().toString().endsWith(".index.json")) return sharded(p.getParent(), p, arena);
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(p))
+        if (GgufFile.isGguf(p))
             throw new FormatException(p, "a GGUF file, not safetensors: lowbit reads GGUF models in inspect, perplexity and validate, and quantizes safetensors models");
         SafetensorsFile f = openFile(p, arena);
         return new Checkpoint(p.getParent(), arena, List.of(f), merge(List.of(f)));
@@ -100,7 +102,7 @@ public final class Checkpoint implements AutoCloseable {
             Path shard;
             try {
                 shard = dir.resolve(rel).normalize();
-            } catch (java.nio.file.InvalidPathException ex) { // e.g. a NUL character
+            } catch (InvalidPathException ex) { // e.g. a NUL character
                 throw new FormatException(index, tensor, "shard path '" + rel + "' is not a valid file name");
             }
             if (Path.of(rel).isAbsolute() || !shard.startsWith(dir) || shard.getParent() == null || !shard.getParent().equals(dir))

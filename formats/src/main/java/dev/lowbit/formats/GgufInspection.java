@@ -1,5 +1,6 @@
 package dev.lowbit.formats;
 
+import dev.lowbit.formats.gguf.GgufConfig;
 import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.formats.gguf.GgufTensor;
 import dev.lowbit.formats.gguf.GgufValue;
@@ -7,6 +8,7 @@ import dev.lowbit.formats.gguf.GgufValueType;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +31,7 @@ final class GgufInspection {
                 byType.merge(t.typeName(), t.byteSize(), Long::sum);
                 rows.add(new Inspection.Row(t.name(), t.typeName(), t.shape(), t.byteSize()));
             }
-            rows.sort(java.util.Comparator.comparing(Inspection.Row::name, Inspection::naturalOrder));
+            rows.sort(Comparator.comparing(Inspection.Row::name, Inspection::naturalOrder));
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("gguf.version", Integer.toString(f.version()));
             f.metadata().forEach((k, v) -> meta.put(k, describe(v)));
@@ -41,7 +43,7 @@ final class GgufInspection {
     private static String architecture(GgufFile f, String arch) {
         if (arch == null) return "unknown (no general.architecture)";
         try {
-            return arch + " (" + dev.lowbit.formats.gguf.GgufConfig.parse(f).arch().hfClass + ")";
+            return arch + " (" + GgufConfig.parse(f).arch().hfClass + ")";
         } catch (FormatException e) {
             return arch + " (not runnable by lowbit: " + e.getMessage().substring(e.getMessage().indexOf(": ") + 2) + ")";
         }

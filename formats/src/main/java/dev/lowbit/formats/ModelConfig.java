@@ -3,6 +3,7 @@ package dev.lowbit.formats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
 
     public static ModelConfig read(Path dir) {
         Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(file))
+        if (GgufFile.isGguf(file))
             throw new FormatException(file, "a GGUF file, not safetensors: lowbit reads GGUF models in inspect, perplexity and validate, and quantizes safetensors models");
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing config.json");
         JsonNode root;

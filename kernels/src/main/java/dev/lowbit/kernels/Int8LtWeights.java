@@ -2,6 +2,7 @@ package dev.lowbit.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.stream.IntStream;
 
 /**
  * An LLM.int8 weight run the way bitsandbytes runs it at inference (MatMul8bitLt with its default kernels:
@@ -37,7 +38,7 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
                     x16[(t - t0) * K + k] = h;
                     if (Math.abs(h) >= threshold) outlier[k] = true;
                 }
-            int[] oc = java.util.stream.IntStream.range(0, K).filter(k -> outlier[k]).toArray();
+            int[] oc = IntStream.range(0, K).filter(k -> outlier[k]).toArray();
             byte[] a = new byte[K];
             for (int t = t0; t < t1; t++) {
                 int base = (t - t0) * K;

@@ -5,6 +5,7 @@ import dev.lowbit.formats.FloatBits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Locale;
 
 /** Weights stored [cols × rows] (GPT-2's Conv1D, y = x·W) in F32, F16 or BF16: a tile of rows is gathered from columns. */
 public record TransposedWeights(MemorySegment data, DType dtype, int rows, int cols) implements Weights {
@@ -30,6 +31,6 @@ public record TransposedWeights(MemorySegment data, DType dtype, int rows, int c
     }
 
     public String format() {
-        return dtype.name().toLowerCase(java.util.Locale.ROOT) + " [in,out]";
+        return dtype.name().toLowerCase(Locale.ROOT) + " [in,out]";
     }
 }

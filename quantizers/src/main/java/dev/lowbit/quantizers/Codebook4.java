@@ -1,5 +1,7 @@
 package dev.lowbit.quantizers;
 
+import java.util.Locale;
+
 /** A 4-bit code: 16 values indexed by nibble, and bitsandbytes' decision rule from a scaled value to a nibble. */
 public enum Codebook4 {
     /** QLoRA NormalFloat: bitsandbytes get_4bit_type("nf4"). */
@@ -54,6 +56,6 @@ public enum Codebook4 {
     }
 
     public String bnbName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -3,6 +3,8 @@ package dev.lowbit.quantizers;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /** One weight encoded by a {@link WeightEncoder} (GPTQ), in the result types the writers take. */
 final class EncodedWeight {
@@ -39,7 +41,7 @@ final class EncodedWeight {
         float[] absmax = new float[blocks];
         MemorySegment seg = MemorySegment.ofArray(data);
         for (int b = 0; b < blocks; b++) {
-            absmax[b] = seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), (long) b * f.blockBytes());
+            absmax[b] = seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), (long) b * f.blockBytes());
             System.arraycopy(data, b * f.blockBytes() + 4, codes, b * bs / 2, bs / 2);
         }
         Codebook4 cb = r.scheme() == Scheme.NF4 ? Codebook4.NF4 : Codebook4.FP4;

@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import dev.lowbit.quantizers.calib.Weighting;
@@ -80,7 +81,7 @@ public final class Quantizer {
         List<TensorReport> reports = Collections.synchronizedList(new ArrayList<>());
         try (Checkpoint ck = Checkpoint.open(model)) {
             long[] done = {0};
-            java.util.function.Consumer<TensorReport> onDone = r -> {
+            Consumer<TensorReport> onDone = r -> {
                 reports.add(r);
                 synchronized (done) {
                     done[0] += r.bytesIn();
@@ -155,7 +156,7 @@ public final class Quantizer {
         try (Checkpoint ck = Checkpoint.open(model)) {
             checkLoraBase(model, cfg, ck, loras);
             long[] done = {0};
-            java.util.function.Consumer<TensorReport> onDone = r -> {
+            Consumer<TensorReport> onDone = r -> {
                 reports.add(r);
                 synchronized (done) {
                     done[0] += r.bytesIn();
@@ -191,7 +192,7 @@ public final class Quantizer {
         }
     }
 
-    private static TensorSource kept(Tensor t, String why, java.util.function.Consumer<TensorReport> onDone) {
+    private static TensorSource kept(Tensor t, String why, Consumer<TensorReport> onDone) {
         TensorSource copy = TensorSource.of(t);
         return new TensorSource() {
             public String name() { return t.name(); }

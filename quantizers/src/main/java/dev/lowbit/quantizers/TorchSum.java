@@ -1,5 +1,7 @@
 package dev.lowbit.quantizers;
 
+import java.util.Arrays;
+
 /**
  * torch's float32 sum and mean on the CPU, in torch's order of additions, so a mean bitsandbytes stores (the
  * double-quant offset, {@code absmax.mean()}) is reproduced to the bit. The order is aten/src/ATen/native/cpu/
@@ -52,7 +54,7 @@ final class TorchSum {
             for (int j = 1; j < levels; j++) {
                 for (int k = 0; k < nrows; k++) {
                     for (int l = 0; l < width; l++) acc[j][k][l] += acc[j - 1][k][l];
-                    java.util.Arrays.fill(acc[j - 1][k], 0f);
+                    Arrays.fill(acc[j - 1][k], 0f);
                 }
                 if ((i & (levelMask << (j * levelPower))) != 0) break;
             }

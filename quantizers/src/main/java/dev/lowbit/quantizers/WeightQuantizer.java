@@ -1,5 +1,7 @@
 package dev.lowbit.quantizers;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
 import dev.lowbit.formats.Tensor;
@@ -181,8 +183,8 @@ public final class WeightQuantizer {
         m.put("dtype", t.dtype().name());
         m.put("shape", shape);
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return new ObjectMapper().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

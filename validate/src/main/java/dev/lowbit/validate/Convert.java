@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -28,7 +29,7 @@ public final class Convert {
 
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress) throws IOException {
-        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, java.util.List.of(),
+        return run(model, out, rewrite, recipe, false, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, List.of(),
                 Continuations.Request.none());
     }
 
@@ -39,14 +40,14 @@ public final class Convert {
      */
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
-                             java.util.List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
+                             List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
         return run(model, out, rewrite, recipe, zstd, ids, ctx, maxChunks, gates, reportDir, keepOnFail, progress, loras, Weighting.NONE, cont);
     }
 
     /** As above, quantizing with calibration (importance, scale search) as weighting says. */
     public static Result run(Path model, Path out, Rewriter.Options rewrite, Recipe recipe, boolean zstd, int[] ids, int ctx, int maxChunks,
                              Validation.Gates gates, Path reportDir, boolean keepOnFail, IntConsumer progress,
-                             java.util.List<LoraAdapter> loras, Weighting weighting, Continuations.Request cont) throws IOException {
+                             List<LoraAdapter> loras, Weighting weighting, Continuations.Request cont) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs) && (!Files.isDirectory(abs) || OutputDir.hasEntries(abs))) throw new FormatException(out, "output already exists and is not an empty folder");
         Files.createDirectories(abs.getParent());
@@ -55,12 +56,12 @@ public final class Convert {
             Sources in = prepare(model, staging, rewrite, loras);
             Path source = in.source();
             Path artifact = staging.resolve("artifact");
-            Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null, java.util.List.of(), weighting);
+            Quantizer.Result q = Quantizer.run(source, artifact, recipe, false, false, null, List.of(), weighting);
             Validation v = validate(model, in, artifact, ids, ctx, maxChunks, gates, progress, loras, cont).relabel(out.toString());
             boolean land = v.passed() || keepOnFail;
             if (land && zstd) {
                 Path packed = staging.resolve("packed");
-                Quantizer.run(source, packed, recipe, false, true, null, java.util.List.of(), weighting);
+                Quantizer.run(source, packed, recipe, false, true, null, List.of(), weighting);
                 artifact = packed;
             }
             if (land) {
@@ -82,14 +83,14 @@ public final class Convert {
      * the gates pass (or keepOnFail).
      */
     public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
-                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras,
+                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, List<LoraAdapter> loras,
                                      Continuations.Request cont) throws IOException {
         return runGguf(model, out, rewrite, type, ids, ctx, maxChunks, gates, keepOnFail, progress, loras, Weighting.NONE, cont);
     }
 
     /** As above, with an importance matrix as llama-quantize --imatrix. */
     public static GgufResult runGguf(Path model, Path out, Rewriter.Options rewrite, GgufFileType type, int[] ids, int ctx, int maxChunks,
-                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, java.util.List<LoraAdapter> loras,
+                                     Validation.Gates gates, boolean keepOnFail, IntConsumer progress, List<LoraAdapter> loras,
                                      Weighting weighting, Continuations.Request cont) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         if (Files.exists(abs)) throw new FormatException(out, "output already exists");
@@ -110,7 +111,7 @@ public final class Convert {
     }
 
     /** "MODEL + LoRA A (+ LoRA B …)": how reports name a base merged in the staging folder. */
-    public static String loraLabel(Path model, java.util.List<LoraAdapter> loras) {
+    public static String loraLabel(Path model, List<LoraAdapter> loras) {
         StringBuilder s = new StringBuilder(model.toString());
         for (LoraAdapter a : loras) s.append(" + LoRA ").append(a.dir());
         return s.toString();
@@ -119,7 +120,7 @@ public final class Convert {
     /** What to quantize (source) and what to validate against (base): the model, LoRA-merged in float32 and/or rewritten in staging. */
     private record Sources(Path base, Path source) {}
 
-    private static Sources prepare(Path model, Path staging, Rewriter.Options rewrite, java.util.List<LoraAdapter> loras) throws IOException {
+    private static Sources prepare(Path model, Path staging, Rewriter.Options rewrite, List<LoraAdapter> loras) throws IOException {
         Path base = model, source = model;
         if (!loras.isEmpty()) {
             source = mergedFolder(model, staging);
@@ -147,7 +148,7 @@ public final class Convert {
     }
 
     private static Validation validate(Path model, Sources in, Path artifact, int[] ids, int ctx, int maxChunks, Validation.Gates gates,
-                                       IntConsumer progress, java.util.List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
+                                       IntConsumer progress, List<LoraAdapter> loras, Continuations.Request cont) throws IOException {
         Validation v = Validation.run(in.base(), artifact, ids, ctx, maxChunks, gates, progress, cont);
         return loras.isEmpty() ? v : v.relabelBase(loraLabel(model, loras));
     }

@@ -2,6 +2,7 @@ package dev.lowbit.validate;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,7 @@ public record DriftReport(String schema, int ctx, int chunks, long tokens, Side 
         static Histogram of(double[] x, double[] edges) {
             long[] c = new long[edges.length - 1];
             for (double v : x) {
-                int i = java.util.Arrays.binarySearch(edges, v);
+                int i = Arrays.binarySearch(edges, v);
                 int bin = i >= 0 ? i : -i - 2;
                 c[Math.max(0, Math.min(c.length - 1, bin))]++;
             }

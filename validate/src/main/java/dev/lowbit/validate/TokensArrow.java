@@ -2,13 +2,16 @@ package dev.lowbit.validate;
 
 import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.validate.tokenizer.Tokenizer;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.Float8Vector;
@@ -34,8 +37,8 @@ public final class TokensArrow {
      */
     public static void writeCsv(Path file, Drift.Tokens t, Tokenizer tok) throws IOException {
         AtomicFiles.write(file, raw -> {
-            var gz = new java.util.zip.GZIPOutputStream(raw, 1 << 16);
-            var w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(gz, StandardCharsets.UTF_8), 1 << 16);
+            var gz = new GZIPOutputStream(raw, 1 << 16);
+            var w = new BufferedWriter(new OutputStreamWriter(gz, StandardCharsets.UTF_8), 1 << 16);
             w.write("chunk,position,token_id,token_text,nll_base,nll_candidate,kld,p_base,p_candidate,top1_base,top1_candidate\n");
             for (int k = 0; k < t.size(); k++) {
                 String text = tok == null ? null : tok.token(t.target()[k]);

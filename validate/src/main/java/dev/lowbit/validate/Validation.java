@@ -1,13 +1,19 @@
 package dev.lowbit.validate;
 
 import dev.lowbit.formats.AtomicFiles;
+import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.validate.model.TensorDiff;
 import dev.lowbit.validate.tokenizer.Tokenizer;
 import dev.lowbit.validate.model.Transformer;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,12 +41,12 @@ public record Validation(String base, String candidate, DriftReport drift, List<
 
     /** A threshold as the user typed it: 0.0001, not 1.0E-4. */
     static String plain(double d) {
-        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
     }
 
     /** Four significant digits, never in E notation. */
     static String significant(double d) {
-        return new java.math.BigDecimal(d).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        return new BigDecimal(d).round(new MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     public static Validation run(Path base, Path candidate, int[] ids, int ctx, int maxChunks, Gates gates, IntConsumer progress) {
@@ -118,7 +124,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         doc.put("candidate", candidate);
         doc.put("inputs", inputs);
         doc.put("lowbit_version", Provenance.version());
-        doc.put("created", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        doc.put("created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         doc.put("drift", drift);
         doc.put("tensors", tensors);
         if (continuations != null) doc.put("continuations", continuationsJson());
@@ -157,10 +163,10 @@ public record Validation(String base, String candidate, DriftReport drift, List<
 
     /** The base's tokenizer (tokenizer.json in its folder, or a .gguf file's metadata), or null when it has none. */
     private static Tokenizer tokenizerOf(Path base) {
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(base) && Files.isRegularFile(base)) {
+        if (GgufFile.isGguf(base) && Files.isRegularFile(base)) {
             try {
                 return Tokenizer.load(base);
-            } catch (dev.lowbit.formats.FormatException e) {
+            } catch (FormatException e) {
                 return null;
             }
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.ModelConfig;
+import java.util.Set;
 
 /**
  * A Hugging Face style config.json synthesized from a GGUF file's metadata (llama, qwen2, gpt2, bloom), so that the
@@ -22,7 +23,7 @@ public final class GgufConfig {
     public static ObjectNode of(GgufFile f) {
         String arch = f.string("general.architecture");
         if (arch == null) throw new FormatException(f.path(), "no general.architecture in the metadata");
-        if (!java.util.Set.of("llama", "qwen2", "gpt2", "bloom").contains(arch))
+        if (!Set.of("llama", "qwen2", "gpt2", "bloom").contains(arch))
             throw new FormatException(f.path(), "unknown architecture '" + arch + "' in general.architecture; lowbit runs GGUF llama, qwen2, gpt2, bloom");
         Keys k = new Keys(f, arch + ".");
         ObjectNode c = JsonNodeFactory.instance.objectNode();

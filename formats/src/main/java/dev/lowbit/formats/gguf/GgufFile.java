@@ -18,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.RandomAccess;
 
@@ -148,7 +150,7 @@ public final class GgufFile {
     /** True when the path names a GGUF file (by extension). */
     public static boolean isGguf(Path p) {
         Path f = p.getFileName();
-        return f != null && f.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+        return f != null && f.toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
     }
 
     /** Maps the file into the arena (closed by its owner) and validates everything but the tensor bytes. */
@@ -258,7 +260,7 @@ public final class GgufFile {
             }
 
             List<Info> infos = new ArrayList<>();
-            Map<String, Info> names = new java.util.HashMap<>();
+            Map<String, Info> names = new HashMap<>();
             for (long i = 0; i < nTensors; i++) {
                 Info info = tensorInfo(i, alignment);
                 if (names.put(info.name, info) != null) throw fail("duplicate tensor name '" + info.name + "'");

@@ -2,6 +2,7 @@ package dev.lowbit.quantizers.calib;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ public final class Imatrix implements Calibration {
 
     /** Groups of names that share one Stats object (by identity), in name order of their first member. */
     List<List<String>> sharing() {
-        Map<Stats, List<String>> groups = new java.util.IdentityHashMap<>();
+        Map<Stats, List<String>> groups = new IdentityHashMap<>();
         LinkedHashMap<String, List<String>> ordered = new LinkedHashMap<>();
         for (var e : stats.entrySet()) {
             List<String> g = groups.computeIfAbsent(e.getValue(), k -> new ArrayList<>());

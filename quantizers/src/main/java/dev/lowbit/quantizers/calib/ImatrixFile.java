@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -142,7 +143,7 @@ public final class ImatrixFile {
                 }
             }
             return new Imatrix(stats, datasets, chunks, 0);
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new FormatException(file, "truncated: not a GGUF or legacy .dat importance matrix");
         }
     }

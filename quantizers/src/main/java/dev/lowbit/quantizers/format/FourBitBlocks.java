@@ -5,6 +5,7 @@ import dev.lowbit.quantizers.Nf4Codes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * lowbit's nf4 / fp4 blocks: bitsandbytes' math (absmax per block, x · (1/absmax), the codebook's decision rule, an
@@ -48,7 +49,7 @@ final class FourBitBlocks implements WeightFormat {
             float m = 0;
             for (float x : v) m = Math.max(m, Math.abs(x));
             float inv = 1f / m;
-            if (m == 0) java.util.Arrays.fill(codes, 0);
+            if (m == 0) Arrays.fill(codes, 0);
             else if (search || importance != null) m = ScaleSearch.codebook(cb, v, block, m, importance, importance == null ? 0 : impOff + b * block, codes);
             else if (cb == Codebook4.NF4) Nf4Codes.codes(v, block, inv, codes);
             else for (int i = 0; i < block; i++) codes[i] = cb.code(Math.max(-1f, Math.min(1f, v[i] * inv)));

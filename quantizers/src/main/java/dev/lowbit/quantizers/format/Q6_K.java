@@ -10,6 +10,7 @@ import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * GGML_TYPE_Q6_K: super-blocks of 256 as {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}: 16 groups of 16 with an
@@ -53,7 +54,7 @@ final class Q6_K implements WeightFormat {
                 if (absScale > maxAbsScale) { maxAbsScale = absScale; maxScale = scale; }
             }
             if (maxAbsScale < GROUP_MAX_EPS) {
-                java.util.Arrays.fill(dst, y, y + 210, (byte) 0);
+                Arrays.fill(dst, y, y + 210, (byte) 0);
                 continue;
             }
             float iscale = -128.f / maxScale;

@@ -7,6 +7,9 @@ import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufValueType;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -89,7 +93,7 @@ final class GgufVocab {
             throw new FormatException(f, "cannot read: " + e.getMessage());
         }
         List<Piece> out = new ArrayList<>();
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer in = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         try {
             while (in.hasRemaining()) {
                 long key = varint(in);
@@ -104,7 +108,7 @@ final class GgufVocab {
                         int pf = (int) (k >>> 3), pw = (int) (k & 7);
                         if (pf == 1 && pw == 2) {
                             int l = (int) varint(in);
-                            piece = new String(b, in.position(), l, java.nio.charset.StandardCharsets.UTF_8);
+                            piece = new String(b, in.position(), l, StandardCharsets.UTF_8);
                             in.position(in.position() + l);
                         } else if (pf == 2 && pw == 5) score = in.getFloat();
                         else if (pf == 3 && pw == 0) type = (int) varint(in);
@@ -119,7 +123,7 @@ final class GgufVocab {
         return out;
     }
 
-    private static long varint(java.nio.ByteBuffer in) {
+    private static long varint(ByteBuffer in) {
         long v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             byte x = in.get();
@@ -129,7 +133,7 @@ final class GgufVocab {
         throw new IllegalArgumentException("bad varint");
     }
 
-    private static void skip(java.nio.ByteBuffer in, int wire) {
+    private static void skip(ByteBuffer in, int wire) {
         switch (wire) {
             case 0 -> varint(in);
             case 1 -> in.position(in.position() + 8);
@@ -554,7 +558,7 @@ final class GgufVocab {
         if (chatTemplate != null) kv.put("tokenizer.chat_template", GgufValue.str(chatTemplate));
         if (namedTemplates != null) {
             String def = null;
-            Set<String> names = new java.util.TreeSet<>();
+            Set<String> names = new TreeSet<>();
             for (Map<String, String> c : namedTemplates) {
                 String name = c.get("name").replaceAll("[^A-Za-z0-9]", "_");
                 if (name.isEmpty()) continue;

@@ -8,6 +8,7 @@ import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.quantizers.format.WeightFormat;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -447,7 +448,7 @@ final class HfModel implements AutoCloseable {
     private JsonNode safeJson(Path f) {
         try {
             return GgufVocab.JSON.readTree(f.toFile());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null; // the converter ignores an invalid generation_config.json too
         }
     }

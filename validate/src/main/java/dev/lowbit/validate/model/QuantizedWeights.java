@@ -17,6 +17,7 @@ import dev.lowbit.quantizers.Layout;
 import dev.lowbit.quantizers.format.WeightFormat;
 import dev.lowbit.quantizers.format.WeightFormats;
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
@@ -107,6 +108,6 @@ final class QuantizedWeights {
     }
 
     private static byte[] bytes(Tensor t) {
-        return t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return t.data().toArray(ValueLayout.JAVA_BYTE);
     }
 }

@@ -4,12 +4,16 @@ import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.Tensor;
+import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.kernels.Weights;
 import dev.lowbit.quantizers.QuantError;
 import dev.lowbit.quantizers.Quantizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /** Tensor by tensor, how far the candidate's (dequantized) values are from the base's. */
 public final class TensorDiff {
@@ -29,14 +33,14 @@ public final class TensorDiff {
                 Weights w = t.rank() == 2 ? q.find(t.name(), rows2, cols2) : null;
                 if (w != null) rows.add(new Row(t.name(), w.format(), quantized(t, w, conv1d)));
                 else if (c.has(t.name()) && c.tensor(t.name()).numel() == t.numel())
-                    rows.add(new Row(t.name(), c.tensor(t.name()).dtype().name().toLowerCase(java.util.Locale.ROOT), plain(t, c.tensor(t.name()))));
+                    rows.add(new Row(t.name(), c.tensor(t.name()).dtype().name().toLowerCase(Locale.ROOT), plain(t, c.tensor(t.name()))));
             }
         }
         return rows;
     }
 
     private static boolean isGguf(Path p) {
-        return dev.lowbit.formats.gguf.GgufFile.isGguf(p) && java.nio.file.Files.isRegularFile(p);
+        return GgufFile.isGguf(p) && Files.isRegularFile(p);
     }
 
     /**
@@ -46,11 +50,11 @@ public final class TensorDiff {
     static List<Row> compareBound(Path base, Path candidate) {
         List<Row> rows = new ArrayList<>();
         try (Transformer b = Transformer.open(base); Transformer c = Transformer.open(candidate)) {
-            java.util.Map<String, Object> bt = b.boundTensors(), ct = c.boundTensors();
+            Map<String, Object> bt = b.boundTensors(), ct = c.boundTensors();
             for (var e : bt.entrySet()) {
                 Object x = e.getValue(), y = ct.get(e.getKey());
                 if (x instanceof Weights wx && y instanceof Weights wy && wx.rows() == wy.rows() && wx.cols() == wy.cols())
-                    rows.add(new Row(e.getKey(), wy.format().toLowerCase(java.util.Locale.ROOT), matrices(wx, wy)));
+                    rows.add(new Row(e.getKey(), wy.format().toLowerCase(Locale.ROOT), matrices(wx, wy)));
                 else if (x instanceof float[] vx && y instanceof float[] vy && vx.length == vy.length) {
                     QuantError.Acc acc = new QuantError.Acc();
                     for (int i = 0; i < vx.length; i++) acc.add(vx[i], vy[i]);

@@ -1,15 +1,21 @@
 package dev.lowbit.validate.model;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
+import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.ModelConfig;
+import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.kernels.Int8LtWeights;
 import dev.lowbit.quantizers.Rewriter;
 import dev.lowbit.kernels.Kernels;
 import dev.lowbit.kernels.MatVec;
 import dev.lowbit.kernels.VectorOps;
 import dev.lowbit.kernels.Weights;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Causal LM forward over independent sequences of n tokens (positions 0..n-1 each, full causal attention), batched
@@ -21,7 +27,7 @@ public final class Transformer implements AutoCloseable {
     private final ModelWeights w;
     private final ModelConfig c;
     private final VectorOps ops = Kernels.ops();
-    private static final com.fasterxml.jackson.databind.ObjectMapper SHARED_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper SHARED_JSON = new ObjectMapper();
     private final RopeTables rope;
     private final boolean interleaved;
     private final float[] slopes;
@@ -53,19 +59,19 @@ public final class Transformer implements AutoCloseable {
         this.rope = c.arch().usesRope() ? new RopeTables(c) : null;
         String layout = c.raw().path(ROPE_LAYOUT_KEY).asText("half");
         if (!layout.equals("half") && !layout.equals("interleaved"))
-            throw new dev.lowbit.formats.FormatException(configFile, ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
+            throw new FormatException(configFile, ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
         this.interleaved = layout.equals("interleaved");
         this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads(), c.raw().path(ALIBI_SCALE_KEY).asDouble(1.0)) : null;
     }
 
     /** Opens a model folder (config.json and its safetensors) or a .gguf file; closed with this object. */
     public static Transformer open(Path dir) {
-        return open(dir, java.util.Map.of());
+        return open(dir, Map.of());
     }
 
     /** As open(dir), with config.json keys overridden for this run (e.g. the ALiBi slope scale given on the command line). */
-    public static Transformer open(Path dir, java.util.Map<String, Object> overrides) {
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(dir) && java.nio.file.Files.isRegularFile(dir)) return GgufModel.open(dir, overrides);
+    public static Transformer open(Path dir, Map<String, Object> overrides) {
+        if (GgufFile.isGguf(dir) && Files.isRegularFile(dir)) return GgufModel.open(dir, overrides);
         ModelConfig read = ModelConfig.read(dir);
         var raw = read.raw().deepCopy();
         overrides.forEach((k, v) -> raw.set(k, SHARED_JSON.valueToTree(v)));
@@ -89,12 +95,12 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Every linear weight (lm_head as output.weight) under its GGUF name, the name importance matrices use. */
-    public java.util.Map<Weights, String> linearNames() {
+    public Map<Weights, String> linearNames() {
         return LinearWeights.of(w);
     }
 
     /** The bound tensors under transformers names and layouts (for tensor-by-tensor comparison). */
-    java.util.Map<String, Object> boundTensors() {
+    Map<String, Object> boundTensors() {
         return BoundTensors.of(c, w, interleaved);
     }
 
@@ -153,7 +159,7 @@ public final class Transformer implements AutoCloseable {
         int d = c.hidden();
         if (w.lmHead() instanceof Int8LtWeights && (row0 % seqLen != 0 || rows % seqLen != 0))
             throw new IllegalArgumentException("an LLM.int8 lm_head takes whole sequences of " + seqLen + " rows, not rows " + row0 + "+" + rows);
-        float[] in = row0 == 0 && rows * d == hidden.length ? hidden : java.util.Arrays.copyOfRange(hidden, row0 * d, (row0 + rows) * d);
+        float[] in = row0 == 0 && rows * d == hidden.length ? hidden : Arrays.copyOfRange(hidden, row0 * d, (row0 + rows) * d);
         if (observer != null) observer.observe(w.lmHead(), in, rows);
         if (w.lmHead() instanceof Int8LtWeights lt) lt.matmul(in, rows, seqLen, out, null);
         else Kernels.matmul(w.lmHead(), in, rows, out, null);

@@ -1,5 +1,6 @@
 package dev.lowbit.validate.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.Tensor;
@@ -8,6 +9,7 @@ import dev.lowbit.kernels.F16Weights;
 import dev.lowbit.kernels.F32Weights;
 import dev.lowbit.kernels.TransposedWeights;
 import dev.lowbit.kernels.Weights;
+import java.util.Arrays;
 
 /** Binds stored tensors to kernel weight layouts, checking shapes against the config. */
 final class WeightsLoader {
@@ -15,7 +17,7 @@ final class WeightsLoader {
 
     private final QuantizedWeights quantized;
 
-    WeightsLoader(Checkpoint ck, com.fasterxml.jackson.databind.JsonNode config) {
+    WeightsLoader(Checkpoint ck, JsonNode config) {
         this.ck = ck;
         this.quantized = new QuantizedWeights(ck, config);
     }
@@ -56,8 +58,8 @@ final class WeightsLoader {
 
     private Tensor expect(String name, long... shape) {
         Tensor t = ck.tensor(name);
-        if (!java.util.Arrays.equals(t.shape(), shape))
-            throw new FormatException(ck.dir(), name, "shape " + java.util.Arrays.toString(t.shape()) + " does not match the config's " + java.util.Arrays.toString(shape));
+        if (!Arrays.equals(t.shape(), shape))
+            throw new FormatException(ck.dir(), name, "shape " + Arrays.toString(t.shape()) + " does not match the config's " + Arrays.toString(shape));
         return t;
     }
 }

@@ -7,6 +7,7 @@ import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.gguf.GgufFile;
 import dev.lowbit.formats.gguf.GgufValueType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +35,7 @@ public final class GgufTokenizer {
         if (tokenList == null || tokenList.isEmpty()) throw new FormatException(f.path(), "tokenizer.ggml.tokens missing or empty");
         String[] tokens = tokenList.toArray(new String[0]);
         int[] types = new int[tokens.length];
-        java.util.Arrays.fill(types, NORMAL);
+        Arrays.fill(types, NORMAL);
         List<?> t = f.array("tokenizer.ggml.token_type", GgufValueType.INT32, GgufValueType.UINT32, GgufValueType.INT8, GgufValueType.UINT8);
         if (t != null) {
             if (t.size() != tokens.length) throw new FormatException(f.path(), "tokenizer.ggml.token_type has " + t.size() + " entries for " + tokens.length + " tokens");

@@ -2,10 +2,14 @@ package dev.lowbit.validate.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -92,7 +96,7 @@ public final class Tokenizer {
 
     /** An array, or nothing when absent or null. */
     private static JsonNode array(Path file, JsonNode n, String what) {
-        if (n.isMissingNode() || n.isNull()) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        if (n.isMissingNode() || n.isNull()) return MissingNode.getInstance();
         if (!n.isArray()) throw new FormatException(file, what + " is not an array");
         return n;
     }
@@ -122,9 +126,9 @@ public final class Tokenizer {
 
     /** From a model folder, its tokenizer.json, or a .gguf file (its tokenizer metadata). */
     public static Tokenizer load(Path modelDir) {
-        if (dev.lowbit.formats.gguf.GgufFile.isGguf(modelDir) && Files.isRegularFile(modelDir)) {
-            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                return of(modelDir, GgufTokenizer.json(dev.lowbit.formats.gguf.GgufFile.open(modelDir, arena)));
+        if (GgufFile.isGguf(modelDir) && Files.isRegularFile(modelDir)) {
+            try (Arena arena = Arena.ofConfined()) {
+                return of(modelDir, GgufTokenizer.json(GgufFile.open(modelDir, arena)));
             }
         }
         Path file = Files.isDirectory(modelDir) ? modelDir.resolve("tokenizer.json") : modelDir;
@@ -165,7 +169,7 @@ public final class Tokenizer {
                     String from = stringPattern(file, s, "normalizer"), to = text(file, s, "content", "normalizer Replace", false);
                     steps.add(x -> x.replace(from, to));
                 }
-                case "NFC" -> steps.add(x -> java.text.Normalizer.normalize(x, java.text.Normalizer.Form.NFC));
+                case "NFC" -> steps.add(x -> Normalizer.normalize(x, Normalizer.Form.NFC));
                 default -> throw new FormatException(file, "unsupported normalizer '" + s.path("type").asText() + "'");
             }
         }
