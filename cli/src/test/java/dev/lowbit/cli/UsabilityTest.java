@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.spi.SLF4JServiceProvider;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /** The command line as a demanding user finds it: help, refusals with reasons, one JSON convention, plain ASCII. */
 class UsabilityTest {
@@ -43,6 +44,12 @@ class UsabilityTest {
     void theCommandListIsComplete() {
         assertTrue(COMMANDS.containsAll(List.of("inspect", "quantize", "calibrate", "rewrite", "verify", "perplexity", "generate", "validate", "convert",
                 "merge", "sweep", "demo", "bench")), COMMANDS.toString());
+    }
+
+    /** Main lists each command with its name written out (no annotation parsing at start-up): the name is the command's own. */
+    @Test
+    void theWrittenOutNamesAreTheCommandsOwn() {
+        for (Main.Named c : Main.COMMANDS) assertEquals(c.type().getAnnotation(Command.class).name(), c.name(), c.type().getName());
     }
 
     @ParameterizedTest

@@ -24,6 +24,7 @@ import java.util.function.Consumer;
  * the first part is written and is dropped after the last, so one weight at a time is held on the heap.
  */
 public final class WeightQuantizer {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final Recipe r;
     private final Tensor t;
     private final FloatSource src;
@@ -183,7 +184,7 @@ public final class WeightQuantizer {
         m.put("dtype", t.dtype().name());
         m.put("shape", shape);
         try {
-            return new ObjectMapper().writeValueAsString(m);
+            return JSON.writeValueAsString(m);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
