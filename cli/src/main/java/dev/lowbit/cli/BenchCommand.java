@@ -25,9 +25,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = {"  lowbit bench", "  lowbit bench --weights F32,nf4 --ctx 256 --chunks 2 -t 2",
-        "  lowbit bench --model llama82m-Q4_0.gguf --model llama82m-nf4 --repeat 3"},
+        "  lowbit bench --model llama82m-Q4_0.gguf --model llama82m-nf4 --repeat 3", "  lowbit bench --model llama82m-Q8_0.gguf --gen 128"},
         name = "bench", description = {"Prompt-processing speed (tokens/s) of the engine on a Llama-shaped 82M-parameter model with random weights, per weight dtype.",
-                "Measured as llama-bench's pp test: prompts of --ctx tokens into an empty KV cache, logits of the last token only."})
+                "Measured as llama-bench's pp test: prompts of --ctx tokens into an empty KV cache, logits of the last token only.",
+                "With --gen N also generation, as llama-bench's tg test: N tokens decoded one at a time from an empty KV cache."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "D", description = "Where the fixtures live (created when missing; default: a temp folder).")
     Path dir;
@@ -48,6 +49,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "N", defaultValue = "4", description = "Measured prompts of --ctx tokens, after warm-up prompts until the JIT compiler is idle (default ${DEFAULT-VALUE}).")
     int chunks;
 
+    @Option(names = "--gen", paramLabel = "N", defaultValue = "0",
+            description = "Also measure generation (llama-bench's tg test): N tokens decoded one at a time from an empty KV cache, each with its logits; tokens/s after warm-up rounds (default ${DEFAULT-VALUE}: off).")
+    int gen;
+
     @Spec
     CommandSpec spec;
 
@@ -57,6 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2 tokens, not " + ctx);
         if (chunks < 1) throw new IllegalArgumentException("--chunks must be positive, not " + chunks);
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be positive, not " + repeat);
+        if (gen < 0) throw new IllegalArgumentException("--gen must be 0 (off) or a number of tokens, not " + gen);
         if (models != null && !models.isEmpty()) {
             if (dir != null || spec.commandLine().getParseResult().hasMatchedOption("--weights"))
                 throw new IllegalArgumentException("--model benchmarks the given files: --weights and --dir would do nothing");
@@ -74,18 +80,20 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks, %d repeats%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks, repeat);
             for (Path m : models) {
                 try (Transformer t = Transformer.open(m)) {
-                    int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, t.config().vocab()).toArray();
+                    int[] ids = new SplittableRandom(7).ints((long) Math.max(ctx * (chunks + 1), gen), 0, t.config().vocab()).toArray();
                     report(out, m.getFileName().toString(), measure(t, ids));
+                    if (gen > 0) reportGen(out, m.getFileName().toString(), measureGen(t, ids));
                 }
             }
             return 0;
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("lowbit-bench");
-        int[] ids = new SplittableRandom(7).ints((long) ctx * (chunks + 1), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
+        int[] ids = new SplittableRandom(7).ints((long) Math.max(ctx * (chunks + 1), gen), 0, BenchFixture.Shape.LLAMA_82M.vocab()).toArray();
         out.printf(Locale.ROOT, "engine: %s, %d threads, ctx %d, %d chunks%n", Kernels.ops().getClass().getSimpleName(), Kernels.threads(), ctx, chunks);
         for (String w : weights) {
             try (Transformer t = Transformer.open(fixture(root, w))) {
                 report(out, w, measure(t, ids));
+                if (gen > 0) reportGen(out, w, measureGen(t, ids));
             }
         }
         return 0;
@@ -111,16 +119,49 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
+     * Generation as llama-bench's tg test measures it: --gen tokens decoded one at a time into a cleared KV cache, each
+     * step's logits computed (no sampling: the next token is the next id of the random stream, as llama-bench takes
+     * random ones). Warm-up rounds until the JIT compiler is idle, as for prompts; then --repeat rounds.
+     */
+    private double[] measureGen(Transformer t, int[] ids) {
+        KvCache kv = t.newCache(gen);
+        untilCompiled(() -> decode(t, kv, ids));
+        double[] tps = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long start = System.nanoTime();
+            decode(t, kv, ids);
+            tps[i] = gen / ((System.nanoTime() - start) / 1e9);
+        }
+        Arrays.sort(tps);
+        return tps;
+    }
+
+    private void decode(Transformer t, KvCache kv, int[] ids) {
+        kv.clear();
+        for (int i = 0; i < gen; i++) t.forward(new int[] {ids[i]}, 1, kv);
+    }
+
+    private void reportGen(PrintWriter out, String name, double[] tps) {
+        if (tps.length == 1) out.printf(Locale.ROOT, "%-10s %8.1f tokens/s generating (tg%d)%n", name, tps[0], gen);
+        else out.printf(Locale.ROOT, "%-10s %8.1f tokens/s generating (tg%d) median (min %.1f, max %.1f)%n", name, tps[tps.length / 2], gen, tps[0], tps[tps.length - 1]);
+    }
+
+    /**
      * Warm-up prompts until the JIT compiler is idle: at least two, then until one spends under 2 % of its time
      * compiling, at most ten. One warm-up prompt was not enough: C2 was still compiling on one of the cores during the
      * next two or three (82M Q4_0 on 2 cores: 1.5 s interpreted, then 314 ms with 86 ms of compiling, then about 250).
      */
     private void warmUp(Transformer t, KvCache kv, int[] ids) {
+        untilCompiled(() -> prefill(t, kv, ids, 0));
+    }
+
+    /** Runs round at least twice, then until a round spends under 2 % of its time in the JIT compiler, at most ten times. */
+    private static void untilCompiled(Runnable round) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
         for (int w = 0; w < 10; w++) {
             long c0 = timed ? jit.getTotalCompilationTime() : 0, t0 = System.nanoTime();
-            prefill(t, kv, ids, 0);
+            round.run();
             double ms = (System.nanoTime() - t0) / 1e6;
             if (w >= 1 && (timed ? jit.getTotalCompilationTime() - c0 < 0.02 * ms : w >= 2)) return;
         }

@@ -167,7 +167,8 @@ class CliPathsTest {
 
     /**
      * bench --model: the given folder instead of the fixtures, one line with median, min and max of --repeat runs
-     * (min ≤ median ≤ max); --weights beside --model, a missing model and --repeat 0 are refused with exit 2.
+     * (min ≤ median ≤ max), and with --gen N a second such line for generation; --weights beside --model, a missing
+     * model, --repeat 0 and --gen -1 are refused with exit 2.
      */
     @Test
     void benchRunsGivenModelsRepeatedly() throws Exception {
@@ -177,6 +178,14 @@ class CliPathsTest {
         assertTrue(x.find(), r.out());
         double med = Double.parseDouble(x.group(1)), min = Double.parseDouble(x.group(2)), max = Double.parseDouble(x.group(3));
         assertTrue(min > 0 && min <= med && med <= max, r.out());
+        assertFalse(r.out().contains("generating"), r.out()); // generation only with --gen
+        CliRun g = ok("bench", "--model", m, "--ctx", "8", "--chunks", "1", "--repeat", "3", "--gen", "6");
+        Matcher y = Pattern.compile("(?m)^" + Pattern.quote(Samples.tinyLlama().getFileName().toString())
+                + "\\s+([0-9.]+) tokens/s generating \\(tg6\\) median \\(min ([0-9.]+), max ([0-9.]+)\\)$").matcher(g.out());
+        assertTrue(y.find(), g.out());
+        double gm = Double.parseDouble(y.group(1)), gmin = Double.parseDouble(y.group(2)), gmax = Double.parseDouble(y.group(3));
+        assertTrue(gmin > 0 && gmin <= gm && gm <= gmax, g.out());
+        assertEquals(2, CliRun.of("bench", "--model", m, "--gen", "-1").code());
         assertEquals(2, CliRun.of("bench", "--model", m, "--weights", "F32").code());
         assertEquals(2, CliRun.of("bench", "--model", tmp.resolve("absent.gguf").toString()).code());
         assertEquals(2, CliRun.of("bench", "--model", m, "--repeat", "0").code());
