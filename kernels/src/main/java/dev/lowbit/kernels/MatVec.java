@@ -36,6 +36,7 @@ public final class MatVec {
         int tasks = Math.min(groups, Kernels.threads() * 4);
         Kernels.parallel(tasks, task -> {
             float[] lanes = new float[BlockDots.lanes()];
+            float[] split = null; // x's tokens split into even and odd elements, for formats that take them so
             int g0 = (int) ((long) groups * task / tasks), g1 = (int) ((long) groups * (task + 1) / tasks);
             for (int g = g0, i = 0; g < g1; g++) {
                 while (g >= first[i + 1]) i++;
@@ -44,9 +45,17 @@ public final class MatVec {
                 int rows = w.rows(), r0 = (g - first[i]) * ROWS, rn = Math.min(ROWS, rows - r0);
                 if (ops instanceof PanamaOps && w instanceof BlockWeights bw && BlockDots.supports(bw.type())) {
                     long rowBytes = bw.type().rowBytes(cols);
+                    float[] in = x;
+                    if (BlockDots.splitsX(bw.type())) {
+                        if (split == null) {
+                            split = new float[tokens * cols];
+                            for (int t = 0; t < tokens; t++) BlockDots.split(x, t * cols, cols, split, t * cols);
+                        }
+                        in = split;
+                    }
                     for (int r = r0; r < r0 + rn; r++)
                         for (int t = 0; t < tokens; t++) {
-                            float s = BlockDots.dot(bw.type(), bw.data(), r * rowBytes, cols, x, t * cols, lanes);
+                            float s = BlockDots.dot(bw.type(), bw.data(), r * rowBytes, cols, in, t * cols, lanes);
                             out[t * rows + r] = bias == null ? s : s + bias[r];
                         }
                     continue;

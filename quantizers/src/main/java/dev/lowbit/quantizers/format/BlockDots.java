@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K): the
- * quants are widened to floats in registers, eight or sixteen at a time, and never stored. Generating a token reads
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K, lowbit's
+ * nf4/fp4 and symmetric int4): the quants are widened to floats in registers (4-bit codes through their codebook's 16 values), eight or
+ * sixteen at a time, and never stored. Generating a token reads
  * every weight once per token, so decoding rows to a float buffer first (the general path) cost more than the
  * multiply itself. Block sums are scaled by the block's d and added in a fixed order, and the lanes in the fixed tree
  * order of {@link #sum}, so compiled and interpreted runs give the same float. The scaled sums go to two or four
@@ -32,17 +33,37 @@ public final class BlockDots {
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
-        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K);
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K
+                || (f instanceof FourBitBlocks || f instanceof Int4Blocks i4 && i4.symmetric()) && f.blockSize() / 2 % L == 0);
+    }
+
+    /**
+     * Whether {@link #dot} takes x as {@link #split} lays it out: lowbit's nf4/fp4 and int4 blocks, whose bytes hold
+     * two neighbouring elements, dot one nibble of each byte with x's even elements and the other with the odd ones.
+     */
+    public static boolean splitsX(WeightFormat f) {
+        return f instanceof FourBitBlocks || f instanceof Int4Blocks;
+    }
+
+    /** x[xo, xo + n) (n even) as its n/2 even elements followed by its n/2 odd ones, into dst[dstOff, dstOff + n). */
+    public static void split(float[] x, int xo, int n, float[] dst, int dstOff) {
+        for (int j = 0; j < n / 2; j++) {
+            dst[dstOff + j] = x[xo + 2 * j];
+            dst[dstOff + n / 2 + j] = x[xo + 2 * j + 1];
+        }
     }
 
     /**
      * Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src; lanes is scratch of at least
-     * {@link #lanes()} floats, where the row's lane partials are summed (see {@link #sum}).
+     * {@link #lanes()} floats, where the row's lane partials are summed (see {@link #sum}). For a format that
+     * {@link #splitsX}, x[xo, xo + n) is laid out by {@link #split}.
      */
     public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         if (f instanceof Q4_0) q4_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q4_K) q4_k(src, off, n, x, xo, lanes);
+        else if (f instanceof FourBitBlocks fb) fourBit(fb.values, true, 4, true, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
+        else if (f instanceof Int4Blocks i4) fourBit(Int4Blocks.SYMMETRIC_VALUES, false, 2, false, i4.blockSize(), i4.blockBytes(), src, off, n, x, xo, lanes);
         else q6_k(src, off, n, x, xo, lanes);
         return sum(lanes);
     }
@@ -64,6 +85,36 @@ public final class BlockDots {
             for (int c = 0; c < 16; c += L)
                 s = widen(bytes(src, p + 2 + c).lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
             FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
+            other = acc;
+            acc = next;
+        }
+        acc.add(other).intoArray(lanes, 0);
+    }
+
+    /**
+     * lowbit's 4-bit blocks: a scale (f32 for nf4/fp4, f16 for int4) then block/2 bytes at codesAt, byte j holding
+     * elements 2j and 2j + 1 (2j in the high nibble when highFirst: nf4/fp4; in the low one: int4), w =
+     * values[code]·scale; x split ({@link #split}): evens at xo, odds at xo + n/2. The nibbles index the 16 values by a
+     * lane permute (one vector of 16 lanes or two of 8), so Σ w·x = Σ scale·(Σ value·x) per block.
+     */
+    static void fourBit(float[] values, boolean highFirst, int codesAt, boolean f32Scale, int block, int stride, MemorySegment src, long off, int n,
+            float[] x, int xo, float[] lanes) {
+        int half = block / 2;
+        FloatVector t0 = FloatVector.fromArray(F, values, 0), t1 = L == 8 ? FloatVector.fromArray(F, values, 8) : t0;
+        FloatVector acc = FloatVector.zero(F), other = acc;
+        for (int b = 0; b < n / block; b++) {
+            long p = off + (long) stride * b;
+            int xb = xo + half * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int c = 0; c < half; c += L) {
+                ByteVector q = bytes(src, p + codesAt + c);
+                FloatVector hi = widen(q.lanewise(VectorOperators.LSHR, 4)), lo = widen(q.and((byte) 15));
+                FloatVector vh = L == 8 ? hi.selectFrom(t0, t1) : hi.selectFrom(t0), vl = L == 8 ? lo.selectFrom(t0, t1) : lo.selectFrom(t0);
+                s = (highFirst ? vh : vl).fma(FloatVector.fromArray(F, x, xb + c), s);
+                s = (highFirst ? vl : vh).fma(FloatVector.fromArray(F, x, xb + n / 2 + c), s);
+            }
+            float scale = f32Scale ? src.get(FourBitBlocks.F32, p) : Float.float16ToFloat(src.get(F16.LE, p));
+            FloatVector next = s.fma(FloatVector.broadcast(F, scale), other);
             other = acc;
             acc = next;
         }

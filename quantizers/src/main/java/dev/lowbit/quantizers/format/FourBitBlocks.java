@@ -17,6 +17,8 @@ final class FourBitBlocks implements WeightFormat {
     private final Codebook4 cb;
     private final int block;
     private final boolean search;
+    /** The codebook's 16 values, for {@link BlockDots}. */
+    final float[] values;
 
     FourBitBlocks(Codebook4 cb, int block) {
         this(cb, block, false);
@@ -28,6 +30,7 @@ final class FourBitBlocks implements WeightFormat {
         this.cb = cb;
         this.block = block;
         this.search = search;
+        this.values = cb.table();
     }
 
     public String name() { return cb.bnbName(); }

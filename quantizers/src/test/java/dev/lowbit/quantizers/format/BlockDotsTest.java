@@ -40,4 +40,42 @@ class BlockDotsTest {
                 assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), blocks + " blocks, value " + i);
         }
     }
+
+    /**
+     * nf4/fp4 and int4 rows (lowbit's blocks: two elements a byte) dotted from their blocks with x split into even and odd
+     * elements: the dot of the dequantized row with x, computed here in double (1e-5 of Σ|w·x|: float sums inside),
+     * for every block size the fused dot takes, at an offset, and an all-zero block among them.
+     */
+    @Test
+    void fourBitDotIsTheDequantizedRowsDot() {
+        Random r = new Random(9);
+        for (String name : new String[] {"nf4", "fp4", "int4", "int4-asym"})
+            for (int block : new int[] {32, 64, 128}) {
+                WeightFormat f = WeightFormats.lowbit(name, block, 4 * block);
+                if (!BlockDots.supports(f)) { // int4-asym (a zero per block), or a block of fewer bytes than a vector's lanes
+                    assertEquals(true, name.equals("int4-asym") || block / 2 < BlockDots.lanes(), name + " block " + block);
+                    continue;
+                }
+                for (int blocks : new int[] {1, 3, 8}) {
+                    int n = blocks * block;
+                    float[] w = new float[n], x = new float[n + 3];
+                    for (int i = 0; i < n; i++) w[i] = i / block == 1 ? 0 : (float) (r.nextGaussian() * 0.02);
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    byte[] raw = new byte[5 + Math.toIntExact(f.rowBytes(n))];
+                    f.quantize(w, 0, n, raw, 5);
+                    MemorySegment src = MemorySegment.ofArray(raw);
+                    float[] back = new float[n];
+                    f.dequantize(src, 5, n, back, 0);
+                    double want = 0, scale = 0;
+                    for (int i = 0; i < n; i++) {
+                        want += (double) back[i] * x[3 + i];
+                        scale += Math.abs((double) back[i] * x[3 + i]);
+                    }
+                    float[] split = new float[n + 2];
+                    BlockDots.split(x, 3, n, split, 2);
+                    float got = BlockDots.dot(f, src, 5, n, split, 2, new float[BlockDots.lanes()]);
+                    assertEquals(want, got, 1e-5 * scale, name + " block " + block + ", " + blocks + " blocks");
+                }
+            }
+    }
 }
