@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K, lowbit's
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K, IQ4_NL, lowbit's
  * nf4/fp4 and symmetric int4): the quants are widened to floats in registers (4-bit codes through their codebook's 16 values), eight or
  * sixteen at a time, and never stored. Generating a token reads
  * every weight once per token, so decoding rows to a float buffer first (the general path) cost more than the
@@ -33,7 +33,7 @@ public final class BlockDots {
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
-        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K || f instanceof Iq4Nl
                 || (f instanceof FourBitBlocks || f instanceof Int4Blocks i4 && i4.symmetric()) && f.blockSize() / 2 % L == 0);
     }
 
@@ -62,6 +62,7 @@ public final class BlockDots {
         if (f instanceof Q4_0) q4_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q4_K) q4_k(src, off, n, x, xo, lanes);
+        else if (f instanceof Iq4Nl) iq4_nl(src, off, n, x, xo, lanes);
         else if (f instanceof FourBitBlocks fb) fourBit(fb.values, true, 4, true, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
         else if (f instanceof Int4Blocks i4) fourBit(Int4Blocks.SYMMETRIC_VALUES, false, 2, false, i4.blockSize(), i4.blockBytes(), src, off, n, x, xo, lanes);
         else q6_k(src, off, n, x, xo, lanes);
@@ -84,6 +85,37 @@ public final class BlockDots {
                 s = widen(bytes(src, p + 2 + c).and((byte) 15).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + c), s);
             for (int c = 0; c < 16; c += L)
                 s = widen(bytes(src, p + 2 + c).lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
+            FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
+            other = acc;
+            acc = next;
+        }
+        acc.add(other).intoArray(lanes, 0);
+    }
+
+    /** IQ4_NL's kvalues_iq4nl as floats, for lane permutes. */
+    private static final float[] IQ4NL_VALUES = new float[16];
+
+    static {
+        for (int c = 0; c < 16; c++) IQ4NL_VALUES[c] = GgmlQuants.KVALUES_IQ4NL[c];
+    }
+
+    /**
+     * IQ4_NL: {f16 d; u8 qs[16]} as Q4_0's nibbles, w_j = d·kvalues[qs[j] & 15], w_{j+16} = d·kvalues[qs[j] >> 4]: the
+     * nibbles index the 16 values by a lane permute (one vector of 16 lanes or two of 8).
+     */
+    static void iq4_nl(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        FloatVector t0 = FloatVector.fromArray(F, IQ4NL_VALUES, 0), t1 = L == 8 ? FloatVector.fromArray(F, IQ4NL_VALUES, 8) : t0;
+        FloatVector acc = FloatVector.zero(F), other = acc;
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 18L * b;
+            int xb = xo + 32 * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int c = 0; c < 16; c += L) {
+                ByteVector q = bytes(src, p + 2 + c);
+                FloatVector lo = widen(q.and((byte) 15)), hi = widen(q.lanewise(VectorOperators.LSHR, 4));
+                s = (L == 8 ? lo.selectFrom(t0, t1) : lo.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + c), s);
+                s = (L == 8 ? hi.selectFrom(t0, t1) : hi.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
+            }
             FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
             other = acc;
             acc = next;

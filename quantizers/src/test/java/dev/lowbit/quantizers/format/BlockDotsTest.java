@@ -78,4 +78,29 @@ class BlockDotsTest {
                 }
             }
     }
+
+    /** IQ4_NL rows dotted from their blocks: the dot of the dequantized row in double (1e-5 of Σ|w·x|), at an offset. */
+    @Test
+    void iq4NlDotIsTheDequantizedRowsDot() {
+        WeightFormat f = WeightFormats.named("IQ4_NL");
+        if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
+        Random r = new Random(13);
+        for (int blocks : new int[] {1, 2, 7, 24}) {
+            int n = 32 * blocks;
+            float[] w = new float[n], x = new float[n + 3];
+            for (int i = 0; i < n; i++) w[i] = (float) (r.nextGaussian() * 0.02);
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            byte[] raw = new byte[5 + Math.toIntExact(f.rowBytes(n))];
+            f.quantize(w, 0, n, raw, 5);
+            MemorySegment src = MemorySegment.ofArray(raw);
+            float[] back = new float[n];
+            f.dequantize(src, 5, n, back, 0);
+            double want = 0, scale = 0;
+            for (int i = 0; i < n; i++) {
+                want += (double) back[i] * x[3 + i];
+                scale += Math.abs((double) back[i] * x[3 + i]);
+            }
+            assertEquals(want, BlockDots.dot(f, src, 5, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * scale, blocks + " blocks");
+        }
+    }
 }
