@@ -1,6 +1,9 @@
 package dev.lowbit.kernels;
 
 import dev.lowbit.quantizers.format.BlockDots;
+import dev.lowbit.quantizers.format.WeightFormat;
+import dev.lowbit.quantizers.format.WeightFormats;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The matrix multiply for a few tokens (one decoding step, or one per beam): each block of weight rows is decoded
@@ -43,10 +46,12 @@ public final class MatVec {
                 Weights w = ws[i];
                 float[] out = outs[i], bias = biases[i];
                 int rows = w.rows(), r0 = (g - first[i]) * ROWS, rn = Math.min(ROWS, rows - r0);
-                if (ops instanceof PanamaOps && w instanceof BlockWeights bw && BlockDots.supports(bw.type())) {
-                    long rowBytes = bw.type().rowBytes(cols);
+                WeightFormat fused = ops instanceof PanamaOps ? fusedFormat(w) : null;
+                if (fused != null) {
+                    MemorySegment data = data(w);
+                    long rowBytes = fused.rowBytes(cols);
                     float[] in = x;
-                    if (BlockDots.splitsX(bw.type())) {
+                    if (BlockDots.splitsX(fused)) {
                         if (split == null) {
                             split = new float[tokens * cols];
                             for (int t = 0; t < tokens; t++) BlockDots.split(x, t * cols, cols, split, t * cols);
@@ -55,7 +60,7 @@ public final class MatVec {
                     }
                     for (int r = r0; r < r0 + rn; r++)
                         for (int t = 0; t < tokens; t++) {
-                            float s = BlockDots.dot(bw.type(), bw.data(), r * rowBytes, cols, in, t * cols, lanes);
+                            float s = BlockDots.dot(fused, data, r * rowBytes, cols, in, t * cols, lanes);
                             out[t * rows + r] = bias == null ? s : s + bias[r];
                         }
                     continue;
@@ -70,5 +75,25 @@ public final class MatVec {
                     }
             }
         });
+    }
+
+    /** The stored format of w when BlockDots dots its rows straight from memory, else null. */
+    private static WeightFormat fusedFormat(Weights w) {
+        WeightFormat f = switch (w) {
+            case BlockWeights bw -> bw.type();
+            case F16Weights x -> WeightFormats.named("F16");
+            case Bf16Weights x -> WeightFormats.named("BF16");
+            default -> null;
+        };
+        return f != null && BlockDots.supports(f) ? f : null;
+    }
+
+    private static MemorySegment data(Weights w) {
+        return switch (w) {
+            case BlockWeights bw -> bw.data();
+            case F16Weights x -> x.data();
+            case Bf16Weights x -> x.data();
+            default -> throw new IllegalArgumentException(w.format() + " has no stored rows");
+        };
     }
 }

@@ -6,13 +6,14 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K, IQ4_NL, lowbit's
+ * Dot products of one stored row with float activations, straight from the blocks (Q4_0, Q8_0, Q4_K, Q6_K, IQ4_NL, F16, BF16, lowbit's
  * nf4/fp4 and symmetric int4): the quants are widened to floats in registers (4-bit codes through their codebook's 16 values), eight or
  * sixteen at a time, and never stored. Generating a token reads
  * every weight once per token, so decoding rows to a float buffer first (the general path) cost more than the
@@ -29,11 +30,13 @@ public final class BlockDots {
     static final int L = F.length();
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
     static final boolean USABLE = L == 8 || L == 16;
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
         return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K || f instanceof Iq4Nl
+                || f instanceof F16 || f instanceof Bf16
                 || (f instanceof FourBitBlocks || f instanceof Int4Blocks i4 && i4.symmetric()) && f.blockSize() / 2 % L == 0);
     }
 
@@ -63,6 +66,7 @@ public final class BlockDots {
         else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q4_K) q4_k(src, off, n, x, xo, lanes);
         else if (f instanceof Iq4Nl) iq4_nl(src, off, n, x, xo, lanes);
+        else if (f instanceof F16 || f instanceof Bf16) halves(f, src, off, n, x, xo, lanes);
         else if (f instanceof FourBitBlocks fb) fourBit(fb.values, true, 4, true, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
         else if (f instanceof Int4Blocks i4) fourBit(Int4Blocks.SYMMETRIC_VALUES, false, 2, false, i4.blockSize(), i4.blockBytes(), src, off, n, x, xo, lanes);
         else q6_k(src, off, n, x, xo, lanes);
@@ -90,6 +94,48 @@ public final class BlockDots {
             acc = next;
         }
         acc.add(other).intoArray(lanes, 0);
+    }
+
+    /**
+     * F16 and BF16 rows, converted in registers (F16: the exponent rebiased by a multiply by 2^112, which also makes
+     * subnormals exact, infinities and NaNs set apart; BF16: the upper half of a float) into two accumulators that
+     * take vectors in turn; the elements past the last pair of vectors are added to lane 0 in order. (F32 rows are
+     * faster copied to a buffer and dotted there, the general path: 104 against 86 tokens/s generating on the 82M.)
+     */
+    static void halves(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        FloatVector a = FloatVector.zero(F), b = a;
+        int i = 0, bound = n - n % (2 * L);
+        if (f instanceof Bf16) {
+            for (; i < bound; i += 2 * L) {
+                a = bf16(src, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a);
+                b = bf16(src, off + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), b);
+            }
+        } else {
+            for (; i < bound; i += 2 * L) {
+                a = f16(src, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a);
+                b = f16(src, off + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), b);
+            }
+        }
+        a.add(b).intoArray(lanes, 0);
+        float[] one = new float[1];
+        for (; i < n; i++) {
+            f.dequantize(src, off + 2L * i, 1, one, 0);
+            lanes[0] += one[0] * x[xo + i];
+        }
+    }
+
+    /** L BF16 values from byte p of src as floats. */
+    private static FloatVector bf16(MemorySegment src, long p) {
+        return ((IntVector) ShortVector.fromMemorySegment(H, src, p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** L F16 values from byte p of src as floats (exact: normal, subnormal, infinite and NaN alike). */
+    private static FloatVector f16(MemorySegment src, long p) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, src, p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = h.and(0x7fff), shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     /** IQ4_NL's kvalues_iq4nl as floats, for lane permutes. */

@@ -103,4 +103,34 @@ class BlockDotsTest {
             assertEquals(want, BlockDots.dot(f, src, 5, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * scale, blocks + " blocks");
         }
     }
+
+    /**
+     * F16 and BF16 rows dotted from memory: the dot of the decoded row in double (1e-5 of Σ|w·x|), with subnormal and
+     * zero weights, row lengths off the vector pairs (a tail), at an odd byte offset.
+     */
+    @Test
+    void halfRowsDotIsTheDecodedRowsDot() {
+        Random r = new Random(17);
+        for (String name : new String[] {"F16", "BF16"}) {
+            WeightFormat f = WeightFormats.named(name);
+            if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
+            for (int n : new int[] {1, 15, 16, 33, 64, 200, 768}) {
+                float[] w = new float[n], x = new float[n + 3];
+                for (int i = 0; i < n; i++) w[i] = i % 11 == 3 ? 3e-6f * (i % 2 == 0 ? 1 : -1) : i % 13 == 5 ? 0f : (float) (r.nextGaussian() * 0.05);
+                if (name.equals("BF16")) w[0] = 1e-39f; // a subnormal bf16
+                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                byte[] raw = new byte[1 + 2 * n];
+                f.quantize(w, 0, n, raw, 1);
+                MemorySegment src = MemorySegment.ofArray(raw);
+                float[] back = new float[n];
+                f.dequantize(src, 1, n, back, 0);
+                double want = 0, scale = 0;
+                for (int i = 0; i < n; i++) {
+                    want += (double) back[i] * x[3 + i];
+                    scale += Math.abs((double) back[i] * x[3 + i]);
+                }
+                assertEquals(want, BlockDots.dot(f, src, 1, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * scale + 1e-30, name + " n " + n);
+            }
+        }
+    }
 }
