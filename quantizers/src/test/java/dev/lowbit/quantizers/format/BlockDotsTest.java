@@ -3,6 +3,7 @@ package dev.lowbit.quantizers.format;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -41,10 +42,34 @@ class BlockDotsTest {
         }
     }
 
+    /** A row w encoded by f at odd byte 5 of an array, and Σ decoded(w)·x[3 ..] computed in double, with Σ|decoded(w)·x|. */
+    record Row(MemorySegment src, double want, double scale) {}
+
+    static Row row(WeightFormat f, float[] w, float[] x) {
+        int n = w.length;
+        byte[] raw = new byte[5 + Math.toIntExact(f.rowBytes(n))];
+        f.quantize(w, 0, n, raw, 5);
+        MemorySegment src = MemorySegment.ofArray(raw);
+        float[] back = new float[n];
+        f.dequantize(src, 5, n, back, 0);
+        double want = 0, scale = 0;
+        for (int i = 0; i < n; i++) {
+            want += (double) back[i] * x[3 + i];
+            scale += Math.abs((double) back[i] * x[3 + i]);
+        }
+        return new Row(src, want, scale);
+    }
+
+    static float[] gaussian(Random r, int n, double sigma) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * sigma);
+        return v;
+    }
+
     /**
-     * nf4/fp4 and int4 rows (lowbit's blocks: two elements a byte) dotted from their blocks with x split into even and odd
-     * elements: the dot of the dequantized row with x, computed here in double (1e-5 of Σ|w·x|: float sums inside),
-     * for every block size the fused dot takes, at an offset, and an all-zero block among them.
+     * nf4/fp4 and int4 rows (lowbit's blocks: two elements a byte) dotted from their blocks with x split into even and
+     * odd elements: the dot of the dequantized row with x, computed in double (1e-5 of Σ|w·x|: float sums inside), for
+     * every block size the fused dot takes, and an all-zero block among them.
      */
     @Test
     void fourBitDotIsTheDequantizedRowsDot() {
@@ -58,55 +83,33 @@ class BlockDotsTest {
                 }
                 for (int blocks : new int[] {1, 3, 8}) {
                     int n = blocks * block;
-                    float[] w = new float[n], x = new float[n + 3];
-                    for (int i = 0; i < n; i++) w[i] = i / block == 1 ? 0 : (float) (r.nextGaussian() * 0.02);
-                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-                    byte[] raw = new byte[5 + Math.toIntExact(f.rowBytes(n))];
-                    f.quantize(w, 0, n, raw, 5);
-                    MemorySegment src = MemorySegment.ofArray(raw);
-                    float[] back = new float[n];
-                    f.dequantize(src, 5, n, back, 0);
-                    double want = 0, scale = 0;
-                    for (int i = 0; i < n; i++) {
-                        want += (double) back[i] * x[3 + i];
-                        scale += Math.abs((double) back[i] * x[3 + i]);
-                    }
+                    float[] w = gaussian(r, n, 0.02), x = gaussian(r, n + 3, 1);
+                    if (blocks > 1) Arrays.fill(w, block, 2 * block, 0f);
+                    Row row = row(f, w, x);
                     float[] split = new float[n + 2];
                     BlockDots.split(x, 3, n, split, 2);
-                    float got = BlockDots.dot(f, src, 5, n, split, 2, new float[BlockDots.lanes()]);
-                    assertEquals(want, got, 1e-5 * scale, name + " block " + block + ", " + blocks + " blocks");
+                    float got = BlockDots.dot(f, row.src(), 5, n, split, 2, new float[BlockDots.lanes()]);
+                    assertEquals(row.want(), got, 1e-5 * row.scale(), name + " block " + block + ", " + blocks + " blocks");
                 }
             }
     }
 
-    /** IQ4_NL rows dotted from their blocks: the dot of the dequantized row in double (1e-5 of Σ|w·x|), at an offset. */
+    /** IQ4_NL rows dotted from their blocks: the dot of the dequantized row in double (1e-5 of Σ|w·x|). */
     @Test
     void iq4NlDotIsTheDequantizedRowsDot() {
         WeightFormat f = WeightFormats.named("IQ4_NL");
         if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
         Random r = new Random(13);
         for (int blocks : new int[] {1, 2, 7, 24}) {
-            int n = 32 * blocks;
-            float[] w = new float[n], x = new float[n + 3];
-            for (int i = 0; i < n; i++) w[i] = (float) (r.nextGaussian() * 0.02);
-            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-            byte[] raw = new byte[5 + Math.toIntExact(f.rowBytes(n))];
-            f.quantize(w, 0, n, raw, 5);
-            MemorySegment src = MemorySegment.ofArray(raw);
-            float[] back = new float[n];
-            f.dequantize(src, 5, n, back, 0);
-            double want = 0, scale = 0;
-            for (int i = 0; i < n; i++) {
-                want += (double) back[i] * x[3 + i];
-                scale += Math.abs((double) back[i] * x[3 + i]);
-            }
-            assertEquals(want, BlockDots.dot(f, src, 5, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * scale, blocks + " blocks");
+            float[] w = gaussian(r, 32 * blocks, 0.02), x = gaussian(r, 32 * blocks + 3, 1);
+            Row row = row(f, w, x);
+            assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, w.length, x, 3, new float[BlockDots.lanes()]), 1e-5 * row.scale(), blocks + " blocks");
         }
     }
 
     /**
      * F16 and BF16 rows dotted from memory: the dot of the decoded row in double (1e-5 of Σ|w·x|), with subnormal and
-     * zero weights, row lengths off the vector pairs (a tail), at an odd byte offset.
+     * zero weights and row lengths off the vector pairs (a tail).
      */
     @Test
     void halfRowsDotIsTheDecodedRowsDot() {
@@ -115,21 +118,11 @@ class BlockDotsTest {
             WeightFormat f = WeightFormats.named(name);
             if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
             for (int n : new int[] {1, 15, 16, 33, 64, 200, 768}) {
-                float[] w = new float[n], x = new float[n + 3];
-                for (int i = 0; i < n; i++) w[i] = i % 11 == 3 ? 3e-6f * (i % 2 == 0 ? 1 : -1) : i % 13 == 5 ? 0f : (float) (r.nextGaussian() * 0.05);
+                float[] w = gaussian(r, n, 0.05), x = gaussian(r, n + 3, 1);
+                for (int i = 0; i < n; i++) w[i] = i % 11 == 3 ? 3e-6f * (i % 2 == 0 ? 1 : -1) : i % 13 == 5 ? 0f : w[i];
                 if (name.equals("BF16")) w[0] = 1e-39f; // a subnormal bf16
-                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-                byte[] raw = new byte[1 + 2 * n];
-                f.quantize(w, 0, n, raw, 1);
-                MemorySegment src = MemorySegment.ofArray(raw);
-                float[] back = new float[n];
-                f.dequantize(src, 1, n, back, 0);
-                double want = 0, scale = 0;
-                for (int i = 0; i < n; i++) {
-                    want += (double) back[i] * x[3 + i];
-                    scale += Math.abs((double) back[i] * x[3 + i]);
-                }
-                assertEquals(want, BlockDots.dot(f, src, 1, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * scale + 1e-30, name + " n " + n);
+                Row row = row(f, w, x);
+                assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * row.scale() + 1e-30, name + " n " + n);
             }
         }
     }
