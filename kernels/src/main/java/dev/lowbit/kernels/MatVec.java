@@ -20,6 +20,7 @@ public final class MatVec {
     static final int ROWS = 8;
 
     private static final ThreadLocal<float[]> DECODED = new ThreadLocal<>();
+    private static final WeightFormat F16 = WeightFormats.named("F16"), BF16 = WeightFormats.named("BF16");
 
     /** out[t][r] = x[t] · w[r] (+ bias[r]) for x [tokens × w.cols()], out [tokens × w.rows()]. */
     public static void matmul(VectorOps ops, Weights w, float[] x, int tokens, float[] out, float[] bias) {
@@ -81,8 +82,8 @@ public final class MatVec {
     private static WeightFormat fusedFormat(Weights w) {
         WeightFormat f = switch (w) {
             case BlockWeights bw -> bw.type();
-            case F16Weights x -> WeightFormats.named("F16");
-            case Bf16Weights x -> WeightFormats.named("BF16");
+            case F16Weights x -> F16;
+            case Bf16Weights x -> BF16;
             default -> null;
         };
         return f != null && BlockDots.supports(f) ? f : null;
