@@ -24,7 +24,7 @@ final class BackgroundOutputStream extends OutputStream implements FillableOutpu
     /** Segments up to this size are copied into the block (not worth a chunk of their own); larger go in pieces of at most PIECE. */
     static final int SMALL = 64 << 10, PIECE = 64 << 20;
 
-    /** A block to write (its first length bytes) or a segment; neither ends the writer. */
+    /** A block to write (its first length bytes) or a segment; {@link #END} (neither) ends the writer. */
     private record Chunk(byte[] block, int length, MemorySegment segment) {}
 
     private static final Chunk END = new Chunk(null, 0, null);

@@ -20,11 +20,15 @@ public final class DynamicMap {
         }
     }
 
-    /** How many of SIGNED[1], SIGNED[3], …, SIGNED[253] are below x, counted (0 for NaN). */
+    /** How many of SIGNED[1], SIGNED[3], …, SIGNED[253] (ascending) are below x, by bisection (0 for NaN). */
     private static int oddBelow(float x) {
-        int t = 0;
-        while (t < 127 && SIGNED[2 * t + 1] < x) t++;
-        return t;
+        int lo = 0, hi = 127;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (SIGNED[2 * mid + 1] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     public static float[] signed() {

@@ -117,7 +117,7 @@ public final class BlockDots {
             }
         }
         a.add(b).intoArray(lanes, 0);
-        float[] one = new float[1];
+        float[] one = i < n ? new float[1] : null; // a tail only: rows are usually whole vector pairs
         for (; i < n; i++) {
             f.dequantize(src, off + 2L * i, 1, one, 0);
             lanes[0] += one[0] * x[xo + i];
