@@ -39,7 +39,7 @@ public final class MatVec {
         int groups = first[ws.length];
         int tasks = Math.min(groups, Kernels.threads() * 4);
         Kernels.parallel(tasks, task -> {
-            float[] lanes = new float[BlockDots.lanes()];
+            float[] lanes = new float[BlockDots.scratch(cols)];
             float[] split = null; // x's tokens split into even and odd elements, for formats that take them so
             int g0 = (int) ((long) groups * task / tasks), g1 = (int) ((long) groups * (task + 1) / tasks);
             for (int g = g0, i = 0; g < g1; g++) {

@@ -88,7 +88,7 @@ class BlockDotsTest {
                     Row row = row(f, w, x);
                     float[] split = new float[n + 2];
                     BlockDots.split(x, 3, n, split, 2);
-                    float got = BlockDots.dot(f, row.src(), 5, n, split, 2, new float[BlockDots.lanes()]);
+                    float got = BlockDots.dot(f, row.src(), 5, n, split, 2, new float[BlockDots.scratch(n)]);
                     assertEquals(row.want(), got, 1e-5 * row.scale(), name + " block " + block + ", " + blocks + " blocks");
                 }
             }
@@ -103,7 +103,7 @@ class BlockDotsTest {
         for (int blocks : new int[] {1, 2, 7, 24}) {
             float[] w = gaussian(r, 32 * blocks, 0.02), x = gaussian(r, 32 * blocks + 3, 1);
             Row row = row(f, w, x);
-            assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, w.length, x, 3, new float[BlockDots.lanes()]), 1e-5 * row.scale(), blocks + " blocks");
+            assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, w.length, x, 3, new float[BlockDots.scratch(w.length)]), 1e-5 * row.scale(), blocks + " blocks");
         }
     }
 
@@ -122,7 +122,7 @@ class BlockDotsTest {
                 for (int i = 0; i < n; i++) w[i] = i % 11 == 3 ? 3e-6f * (i % 2 == 0 ? 1 : -1) : i % 13 == 5 ? 0f : w[i];
                 if (name.equals("BF16")) w[0] = 1e-39f; // a subnormal bf16
                 Row row = row(f, w, x);
-                assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, n, x, 3, new float[BlockDots.lanes()]), 1e-5 * row.scale() + 1e-30, name + " n " + n);
+                assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, n, x, 3, new float[BlockDots.scratch(n)]), 1e-5 * row.scale() + 1e-30, name + " n " + n);
             }
         }
     }
