@@ -35,7 +35,8 @@ public final class BlockDots {
 
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
-        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q6_K || f instanceof Iq4Nl
+        return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q5_K || f instanceof Q6_K || f instanceof Iq4Nl
+                || f instanceof Iq4Xs || f instanceof Q4_1 || f instanceof Q5_0 || f instanceof Q5_1
                 || f instanceof F16 || f instanceof Bf16
                 || (f instanceof FourBitBlocks || f instanceof Int4Blocks i4 && i4.symmetric()) && f.blockSize() / 2 % L == 0);
     }
@@ -64,8 +65,10 @@ public final class BlockDots {
     public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         if (f instanceof Q4_0) q4_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
-        else if (f instanceof Q4_K) q4_k(src, off, n, x, xo, lanes);
-        else if (f instanceof Iq4Nl) iq4_nl(src, off, n, x, xo, lanes);
+        else if (f instanceof Q4_K || f instanceof Q5_K) qk(f instanceof Q5_K, src, off, n, x, xo, lanes);
+        else if (f instanceof Iq4Nl || f instanceof Iq4Xs) iq4(f instanceof Iq4Xs, src, off, n, x, xo, lanes);
+        else if (f instanceof Q4_1) q4_1(src, off, n, x, xo, lanes);
+        else if (f instanceof Q5_0 || f instanceof Q5_1) q5(f instanceof Q5_1, src, off, n, x, xo, lanes);
         else if (f instanceof F16 || f instanceof Bf16) halves(f, src, off, n, x, xo, lanes);
         else if (f instanceof FourBitBlocks fb) fourBit(fb.values, true, 4, true, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
         else if (f instanceof Int4Blocks i4) fourBit(Int4Blocks.SYMMETRIC_VALUES, false, 2, false, i4.blockSize(), i4.blockBytes(), src, off, n, x, xo, lanes);
@@ -78,7 +81,7 @@ public final class BlockDots {
         return L;
     }
 
-    /** The scratch {@link #dot} needs for rows of n values: the lanes, or Q4_K's scale and min of each group of 32. */
+    /** The scratch {@link #dot} needs for rows of n values: the lanes, or Q4_K's and Q5_K's scale and min of each group of 32. */
     public static int scratch(int n) {
         return Math.max(L, n / 16);
     }
@@ -152,26 +155,105 @@ public final class BlockDots {
 
     /**
      * IQ4_NL: {f16 d; u8 qs[16]} as Q4_0's nibbles, w_j = d·kvalues[qs[j] & 15], w_{j+16} = d·kvalues[qs[j] >> 4]: the
-     * nibbles index the 16 values by a lane permute (one vector of 16 lanes or two of 8).
+     * nibbles index the 16 values by a lane permute (one vector of 16 lanes or two of 8). IQ4_XS (xs): super-blocks
+     * {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]} of eight such groups of 32, group i's 16 bytes at qs[16i] and
+     * its scale d·(ls − 32) from a 6-bit ls (4 bits of scales_l, 2 of scales_h), decoded first ({@link #xsScales}).
      */
-    static void iq4_nl(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+    static void iq4(boolean xs, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        if (xs) xsScales(src, off, n, lanes);
         FloatVector t0 = FloatVector.fromArray(F, IQ4NL_VALUES, 0), t1 = L == 8 ? FloatVector.fromArray(F, IQ4NL_VALUES, 8) : t0;
         FloatVector acc = FloatVector.zero(F), other = acc;
         for (int b = 0; b < n / 32; b++) {
-            long p = off + 18L * b;
+            long p = xs ? off + 136L * (b >> 3) + 8 + 16 * (b & 7) : off + 18L * b + 2;
             int xb = xo + 32 * b;
             FloatVector s = FloatVector.zero(F);
             for (int c = 0; c < 16; c += L) {
-                ByteVector q = bytes(src, p + 2 + c);
+                ByteVector q = bytes(src, p + c);
                 FloatVector lo = widen(q.and((byte) 15)), hi = widen(high(q));
                 s = (L == 8 ? lo.selectFrom(t0, t1) : lo.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + c), s);
                 s = (L == 8 ? hi.selectFrom(t0, t1) : hi.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + 16 + c), s);
             }
-            FloatVector next = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), other);
+            FloatVector next = s.fma(FloatVector.broadcast(F, xs ? lanes[b] : GgmlQuants.f16(src, p - 2)), other);
             other = acc;
             acc = next;
         }
         acc.add(other).intoArray(lanes, 0);
+    }
+
+    /** The scales d·(ls − 32) of an IQ4_XS row's groups of 32, into dst[0, n/32) (dequantize_row_iq4_xs). */
+    static void xsScales(MemorySegment src, long off, int n, float[] dst) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 136L * b;
+            float d = GgmlQuants.f16(src, p);
+            int h = src.get(LE32, p) >>> 16, l = src.get(LE32, p + 4);
+            for (int i = 0; i < 8; i++) dst[8 * b + i] = d * ((l >>> 4 * i & 0xf | (h >>> 2 * i & 3) << 4) - 32);
+        }
+    }
+
+    /** Q4_1: block {f16 d; f16 m; u8 qs[16]}, w_j = d·(qs[j] & 15) + m, w_{j+16} = d·(qs[j] >> 4) + m; Σ w·x = d·Σ q·x + m·Σ x. */
+    static void q4_1(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        FloatVector acc = FloatVector.zero(F), accMin = acc;
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 20L * b;
+            int xb = xo + 32 * b;
+            FloatVector s = FloatVector.zero(F), xs = s;
+            for (int c = 0; c < 16; c += L) {
+                ByteVector q = bytes(src, p + 4 + c);
+                FloatVector a = FloatVector.fromArray(F, x, xb + c), h = FloatVector.fromArray(F, x, xb + 16 + c);
+                s = widen(high(q)).fma(h, widen(q.and((byte) 15)).fma(a, s));
+                xs = xs.add(a).add(h);
+            }
+            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+            accMin = xs.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p + 2)), accMin);
+        }
+        acc.add(accMin).intoArray(lanes, 0);
+    }
+
+    /** 0 to 31, the bit of a Q5 block's qh for each of its elements. */
+    private static final int[] IOTA = new int[32];
+
+    static {
+        for (int i = 0; i < 32; i++) IOTA[i] = i;
+    }
+
+    /**
+     * Q5_0: block {f16 d; u32 qh; u8 qs[16]}, w_j = d·(q_j − 16); Q5_1 (withMin): {f16 d; f16 m; u32 qh; u8 qs[16]},
+     * w_j = d·q_j + m. q_j is Q4's nibble with bit j of qh as its fifth bit (16), put in integer lanes by a shift of qh
+     * by each lane's element index.
+     */
+    static void q5(boolean withMin, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        int stride = withMin ? 24 : 22;
+        FloatVector acc = FloatVector.zero(F), accMin = acc;
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + (long) stride * b;
+            int xb = xo + 32 * b;
+            IntVector qh = IntVector.broadcast(I, src.get(LE32, p + stride - 20));
+            FloatVector s = FloatVector.zero(F), xs = s;
+            for (int c = 0; c < 16; c += L) {
+                ByteVector q = bytes(src, p + stride - 16 + c);
+                IntVector lo = widenInts(q.and((byte) 15)).or(bit(qh, c)), hi = widenInts(high(q)).or(bit(qh, c + 16));
+                if (!withMin) {
+                    lo = lo.sub(16);
+                    hi = hi.sub(16);
+                }
+                FloatVector a = FloatVector.fromArray(F, x, xb + c), h = FloatVector.fromArray(F, x, xb + 16 + c);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(h, ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(a, s));
+                if (withMin) xs = xs.add(a).add(h);
+            }
+            acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
+            if (withMin) accMin = xs.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p + 2)), accMin);
+        }
+        acc.add(accMin).intoArray(lanes, 0);
+    }
+
+    /** Bit e + i of qh (the same in every lane) as 16 or 0, in each lane i. */
+    private static IntVector bit(IntVector qh, int e) {
+        return qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, e)).and(1).lanewise(VectorOperators.LSHL, 4);
+    }
+
+    /** L bytes to L ints. */
+    private static IntVector widenInts(ByteVector v) {
+        return (IntVector) v.convertShape(VectorOperators.B2I, I, 0);
     }
 
     /**
@@ -298,24 +380,33 @@ public final class BlockDots {
     /**
      * Q4_K: super-block {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}; for pair j < 4 the low nibbles of qs[32j ..
      * 32j+31] are values 64j .. 64j+31 with (d·sc[2j], dmin·m[2j]), the high nibbles the next 32 with sc/m[2j+1];
-     * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32. The row's scales and mins are decoded
-     * first ({@link #k4Scales}, into the scratch), then one flat loop runs over its pairs of groups: with a loop per
-     * super-block and one per pair inside it, C2 set up bounds checks at each entry of the short inner loops and
-     * re-read the scale bits per pair, and the row took 1.3–1.5 times as long (7.5 against 11 billion weights/s on
-     * one core, 512-bit vectors; 8 against 9.7 with 256-bit).
+     * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32. Q5_K (five): {f16 d; f16 dmin; u8
+     * scales[12]; u8 qh[32]; u8 qs[128]}, the same with a fifth bit (16) from qh[l]: bit 2j for value 64j + l, bit
+     * 2j + 1 for 64j + 32 + l. The row's scales and mins are decoded first ({@link #k4Scales}, into the scratch),
+     * then one flat loop runs over its pairs of groups: with a loop per super-block and one per pair inside it, C2 set
+     * up bounds checks at each entry of the short inner loops and re-read the scale bits per pair, and the row took
+     * 1.3–1.5 times as long (7.5 against 11 billion weights/s on one core, 512-bit vectors; 8 against 9.7 with
+     * 256-bit).
      */
-    static void q4_k(MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        k4Scales(src, off, n, lanes);
+    static void qk(boolean five, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        int stride = five ? 176 : 144, qsAt = five ? 48 : 16;
+        k4Scales(src, off, stride, n, lanes);
         FloatVector acc = FloatVector.zero(F), accMin = acc, acc2 = acc, accMin2 = acc;
         for (int g = 0; g < n / 64; g++) {
-            long q = off + 144L * (g >> 2) + 16 + 32L * (g & 3);
+            int j = g & 3;
+            long p = off + (long) stride * (g >> 2), q = p + qsAt + 32L * j;
             int lo = xo + 64 * g, hi = lo + 32;
             FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
             for (int c = 0; c < 32; c += L) {
-                ByteVector qs = bytes(src, q + c);
+                ByteVector qs = bytes(src, q + c), ql = qs.and((byte) 15), qu = high(qs);
+                if (five) {
+                    ByteVector hb = bytes(src, p + 16 + c);
+                    ql = ql.or(fifth(hb, 2 * j));
+                    qu = qu.or(fifth(hb, 2 * j + 1));
+                }
                 FloatVector a = FloatVector.fromArray(F, x, lo + c), h = FloatVector.fromArray(F, x, hi + c);
-                sLo = widen(qs.and((byte) 15)).fma(a, sLo);
-                sHi = widen(high(qs)).fma(h, sHi);
+                sLo = widen(ql).fma(a, sLo);
+                sHi = widen(qu).fma(h, sHi);
                 xLo = xLo.add(a);
                 xHi = xHi.add(h);
             }
@@ -327,13 +418,21 @@ public final class BlockDots {
         acc.add(accMin).add(acc2.add(accMin2)).intoArray(lanes, 0);
     }
 
+    /** Bit s (below 8) of each byte of hb, as 16 or 0: shifts of 16-bit lanes and a mask. */
+    private static ByteVector fifth(ByteVector hb, int s) {
+        return hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 16);
+    }
+
     private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Q4_K's 6-bit scales and mins of a row, as d·sc and −dmin·m at dst[2i] and dst[2i + 1] for its group i of 32. */
-    static void k4Scales(MemorySegment src, long off, int n, float[] dst) {
+    /**
+     * The 6-bit scales and mins of a Q4_K or Q5_K row (super-blocks of stride bytes), as d·sc and −dmin·m at dst[2i]
+     * and dst[2i + 1] for its group i of 32.
+     */
+    static void k4Scales(MemorySegment src, long off, int stride, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
-            long p = off + 144L * b;
+            long p = off + (long) stride * b;
             float d = GgmlQuants.f16(src, p), dmin = -GgmlQuants.f16(src, p + 2);
             long a = src.get(LE64, p + 4);
             int c = src.get(LE32, p + 12);

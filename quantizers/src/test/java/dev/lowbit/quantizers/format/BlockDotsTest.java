@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The lane sum is the tree written out here (lanes i and i + L/2, then i and i + L/4, ...): lanes of very different
@@ -94,16 +96,24 @@ class BlockDotsTest {
             }
     }
 
-    /** IQ4_NL rows dotted from their blocks: the dot of the dequantized row in double (1e-5 of Σ|w·x|). */
-    @Test
-    void iq4NlDotIsTheDequantizedRowsDot() {
-        WeightFormat f = WeightFormats.named("IQ4_NL");
+    /**
+     * GGUF block rows dotted from their blocks: the dot of the format's own dequantized row, in double (1e-5 of
+     * Σ|w·x|), for one block up to 24 of them (super-blocks up to 8), whose magnitudes differ from block to block so
+     * that the scales and mins take many values.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K"})
+    void blockDotIsTheDequantizedRowsDot(String name) {
+        WeightFormat f = WeightFormats.named(name);
         if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
-        Random r = new Random(13);
-        for (int blocks : new int[] {1, 2, 7, 24}) {
-            float[] w = gaussian(r, 32 * blocks, 0.02), x = gaussian(r, 32 * blocks + 3, 1);
+        Random r = new Random(name.hashCode());
+        int block = f.blockSize();
+        for (int blocks : block == 32 ? new int[] {1, 2, 7, 24} : new int[] {1, 3, 8}) {
+            float[] w = gaussian(r, block * blocks, 0.02), x = gaussian(r, block * blocks + 3, 1);
+            for (int i = 0; i < w.length; i++) w[i] *= 1 + (i / 16 * 7919 % 13) + (i % 5 == 0 ? 0.3f : 0); // groups of 16 at 1 to 13 times
             Row row = row(f, w, x);
-            assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, w.length, x, 3, new float[BlockDots.scratch(w.length)]), 1e-5 * row.scale(), blocks + " blocks");
+            int n = w.length;
+            assertEquals(row.want(), BlockDots.dot(f, row.src(), 5, n, x, 3, new float[BlockDots.scratch(n)]), 1e-5 * row.scale(), blocks + " blocks");
         }
     }
 
