@@ -36,7 +36,7 @@ public final class BlockDots {
     /** Whether rows of this format have a fused dot here. */
     public static boolean supports(WeightFormat f) {
         return USABLE && (f instanceof Q4_0 || f instanceof Q8_0 || f instanceof Q4_K || f instanceof Q5_K || f instanceof Q6_K || f instanceof Iq4Nl
-                || f instanceof Iq4Xs || f instanceof Q4_1 || f instanceof Q5_0 || f instanceof Q5_1
+                || f instanceof Iq4Xs || f instanceof Q4_1 || f instanceof Q5_0 || f instanceof Q5_1 || f instanceof Q2_K || f instanceof Q3_K
                 || f instanceof F16 || f instanceof Bf16
                 || (f instanceof FourBitBlocks || f instanceof Int4Blocks i4 && i4.symmetric()) && f.blockSize() / 2 % L == 0);
     }
@@ -68,6 +68,7 @@ public final class BlockDots {
         else if (f instanceof Q4_K || f instanceof Q5_K) qk(f instanceof Q5_K, src, off, n, x, xo, lanes);
         else if (f instanceof Iq4Nl || f instanceof Iq4Xs) iq4(f instanceof Iq4Xs, src, off, n, x, xo, lanes);
         else if (f instanceof Q4_1) q4_1(src, off, n, x, xo, lanes);
+        else if (f instanceof Q2_K || f instanceof Q3_K) lowBits(f instanceof Q3_K, src, off, n, x, xo, lanes);
         else if (f instanceof Q5_0 || f instanceof Q5_1) q5(f instanceof Q5_1, src, off, n, x, xo, lanes);
         else if (f instanceof F16 || f instanceof Bf16) halves(f, src, off, n, x, xo, lanes);
         else if (f instanceof FourBitBlocks fb) fourBit(fb.values, true, 4, true, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
@@ -81,9 +82,9 @@ public final class BlockDots {
         return L;
     }
 
-    /** The scratch {@link #dot} needs for rows of n values: the lanes, or Q4_K's and Q5_K's scale and min of each group of 32. */
+    /** The scratch {@link #dot} needs for rows of n values: the lanes, or the scales (and mins) of the row's groups. */
     public static int scratch(int n) {
-        return Math.max(L, n / 16);
+        return Math.max(L, n / 8);
     }
 
     /** Q4_0: block {f16 d; u8 qs[16]}, w_j = d·((qs[j] & 15) − 8), w_{j+16} = d·((qs[j] >> 4) − 8). */
@@ -418,9 +419,86 @@ public final class BlockDots {
         acc.add(accMin).add(acc2.add(accMin2)).intoArray(lanes, 0);
     }
 
-    /** Bit s (below 8) of each byte of hb, as 16 or 0: shifts of 16-bit lanes and a mask. */
+    /** Bit s (below 8) of each byte of hb, as 16 or 0. */
     private static ByteVector fifth(ByteVector hb, int s) {
-        return hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 16);
+        return bitTo(hb, s, 4);
+    }
+
+    /** Bit s of each byte of v moved to bit t (both below 8), the others 0: shifts of 16-bit lanes and a mask. */
+    private static ByteVector bitTo(ByteVector v, int s, int t) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).lanewise(VectorOperators.LSHL, t).reinterpretAsBytes().and((byte) (1 << t));
+    }
+
+    /** Bits s and s + 1 of each byte of v, 0 to 3. */
+    private static ByteVector crumbs(ByteVector v, int s) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes().and((byte) 3);
+    }
+
+    /**
+     * Q2_K: super-block {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}, w = d·(sc & 15)·q − dmin·(sc >> 4) per group of
+     * 16; Q3_K (three): {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}, w = d·(sc − 32)·(q − 4 + 4·h), sc 6-bit
+     * (Q3_K#scale), h a bit of hmask. In both, half h (128 values) takes the 32 bytes qs[32h ..] four times, bits 2j
+     * and 2j + 1 for its values 32j .. 32j + 31, which are two groups of 16 (Q3_K's h: bit 4h + j of hmask[l]). One
+     * flat loop over those 32 values at a time (dequantize_row_q2_K and _q3_K's order); the scales first
+     * ({@link #k2Scales}, {@link #k3Scales}).
+     */
+    static void lowBits(boolean three, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
+        int stride = three ? 110 : 84, qsAt = three ? 32 : 16;
+        if (three) k3Scales(src, off, n, lanes);
+        else k2Scales(src, off, n, lanes);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin0 = acc0, accMin1 = acc0;
+        for (int u = 0; u < n / 32; u++) {
+            int half = u >> 2 & 1, j = u & 3;
+            long p = off + (long) stride * (u >> 3), q = p + qsAt + 32 * half;
+            int xu = xo + 32 * u;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, x0 = s0, x1 = s0;
+            for (int c = 0; c < 16; c += L) {
+                ByteVector a = crumbs(bytes(src, q + c), 2 * j), b = crumbs(bytes(src, q + 16 + c), 2 * j);
+                if (three) {
+                    a = a.or(bitTo(bytes(src, p + c), 4 * half + j, 2)).sub((byte) 4);
+                    b = b.or(bitTo(bytes(src, p + 16 + c), 4 * half + j, 2)).sub((byte) 4);
+                }
+                FloatVector xa = FloatVector.fromArray(F, x, xu + c), xb = FloatVector.fromArray(F, x, xu + 16 + c);
+                s0 = widen(a).fma(xa, s0);
+                s1 = widen(b).fma(xb, s1);
+                if (!three) {
+                    x0 = x0.add(xa);
+                    x1 = x1.add(xb);
+                }
+            }
+            if (three) {
+                acc0 = s0.fma(FloatVector.broadcast(F, lanes[2 * u]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, lanes[2 * u + 1]), acc1);
+            } else {
+                acc0 = s0.fma(FloatVector.broadcast(F, lanes[4 * u]), acc0);
+                accMin0 = x0.fma(FloatVector.broadcast(F, lanes[4 * u + 1]), accMin0);
+                acc1 = s1.fma(FloatVector.broadcast(F, lanes[4 * u + 2]), acc1);
+                accMin1 = x1.fma(FloatVector.broadcast(F, lanes[4 * u + 3]), accMin1);
+            }
+        }
+        acc0.add(accMin0).add(acc1.add(accMin1)).intoArray(lanes, 0);
+    }
+
+    /** A Q2_K row's d·(sc & 15) and −dmin·(sc >> 4) of its group i of 16 at dst[2i] and dst[2i + 1]. */
+    static void k2Scales(MemorySegment src, long off, int n, float[] dst) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 84L * b;
+            float d = GgmlQuants.f16(src, p + 80), dmin = -GgmlQuants.f16(src, p + 82);
+            for (int i = 0; i < 16; i++) {
+                int sc = GgmlQuants.u8(src, p + i);
+                dst[32 * b + 2 * i] = d * (sc & 15);
+                dst[32 * b + 2 * i + 1] = dmin * (sc >> 4);
+            }
+        }
+    }
+
+    /** A Q3_K row's d·(sc − 32) of its group i of 16 at dst[i]. */
+    static void k3Scales(MemorySegment src, long off, int n, float[] dst) {
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 110L * b;
+            float d = GgmlQuants.f16(src, p + 108);
+            for (int i = 0; i < 16; i++) dst[16 * b + i] = d * (Q3_K.scale(src, p + 96, i) - 32);
+        }
     }
 
     private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -102,7 +102,7 @@ class BlockDotsTest {
      * that the scales and mins take many values.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void blockDotIsTheDequantizedRowsDot(String name) {
         WeightFormat f = WeightFormats.named(name);
         if (!BlockDots.supports(f)) return; // fewer than 8 lanes a vector: no fused dots at all
