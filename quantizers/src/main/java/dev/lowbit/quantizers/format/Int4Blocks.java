@@ -11,14 +11,7 @@ import java.lang.foreign.ValueLayout;
 final class Int4Blocks implements WeightFormat {
     private final int group;
     private final boolean asym, search;
-    /** Code c's value before the scale when symmetric (c − 8), for {@link BlockDots}. */
-    static final float[] SYMMETRIC_VALUES = new float[16];
-
-    static {
-        for (int c = 0; c < 16; c++) SYMMETRIC_VALUES[c] = c - 8;
-    }
-
-    /** Whether every block's zero is 8 (no zero byte), so that a block's values are a fixed table times its scale. */
+    /** Whether every block's zero is 8 (no zero byte). */
     boolean symmetric() {
         return !asym;
     }
