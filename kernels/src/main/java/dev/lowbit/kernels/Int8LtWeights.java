@@ -24,46 +24,63 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
     public void decodeRows(int row, int n, float[] dst) { w.decodeRows(row, n, dst); }
     public String format() { return "int8 rows, LLM.int8 run time (threshold " + threshold + ")"; }
 
-    /** out[t][r] for `tokens` rows of x, made of sequences of seqLen rows (outlier columns are found per sequence). */
+    /** Rows a task runs: their codes (8 × cols bytes) stay in L1 while every token's codes are dotted with them. */
+    private static final int ROWS = 8;
+
+    /**
+     * out[t][r] for `tokens` rows of x, made of sequences of seqLen rows (outlier columns are found per sequence). The
+     * activations of all tokens are quantized first; then tasks of {@link #ROWS} weight rows each take every token,
+     * the int8 dot in vector lanes ({@link VectorOps#dotBytes}: an exact int, the same as bitsandbytes' int32 sum).
+     */
     public void matmul(float[] x, int tokens, int seqLen, float[] out, float[] bias) {
         int K = cols(), R = rows();
+        byte[] a = new byte[tokens * K];
+        float[] rs = new float[tokens];
+        int[][] oc = new int[tokens][];
         int seqs = (tokens + seqLen - 1) / seqLen;
-        Kernels.parallel(seqs, s -> {
-            int t0 = s * seqLen, t1 = Math.min(tokens, t0 + seqLen);
-            boolean[] outlier = new boolean[K];
-            float[] x16 = new float[(t1 - t0) * K];
-            for (int t = t0; t < t1; t++)
-                for (int k = 0; k < K; k++) {
-                    float h = Float.float16ToFloat(Float.floatToFloat16(x[t * K + k]));
-                    x16[(t - t0) * K + k] = h;
-                    if (Math.abs(h) >= threshold) outlier[k] = true;
-                }
-            int[] oc = IntStream.range(0, K).filter(k -> outlier[k]).toArray();
-            byte[] a = new byte[K];
-            for (int t = t0; t < t1; t++) {
-                int base = (t - t0) * K;
-                float rs = 0;
-                for (int k = 0; k < K; k++) {
-                    float v = x16[base + k];
-                    if (Math.abs(v) < threshold) rs = Math.max(rs, Math.abs(v));
-                }
-                float scale = (1f / rs) * 127f; // torch: 127.0 / SCA = reciprocal(SCA) · 127
-                for (int k = 0; k < K; k++) {
-                    float v = x16[base + k];
-                    a[k] = outlier[k] || rs == 0 ? 0 : (byte) (int) Math.rint(v * scale);
-                }
-                for (int r = 0; r < R; r++) {
-                    long row = (long) r * K;
-                    int dot = 0;
-                    for (int k = 0; k < K; k++) dot += a[k] * w.q().get(ValueLayout.JAVA_BYTE, row + k);
-                    float scb = w.rowAbsmax()[r];
-                    float y = (float) dot * (rs * scb) * 6.200124e-05f;
+        Kernels.parallel(seqs, s -> quantize(x, s * seqLen, Math.min(tokens, s * seqLen + seqLen), a, rs, oc));
+        VectorOps ops = Kernels.ops();
+        MemorySegment q = w.q();
+        Kernels.parallel((R + ROWS - 1) / ROWS, g -> {
+            for (int r = g * ROWS; r < Math.min(R, g * ROWS + ROWS); r++) {
+                long row = (long) r * K;
+                float scb = w.rowAbsmax()[r];
+                for (int t = 0; t < tokens; t++) {
+                    float y = (float) ops.dotBytes(a, t * K, q, row, K) * (rs[t] * scb) * 6.200124e-05f;
                     if (bias != null) y += bias[r];
-                    for (int k : oc) y += x[t * K + k] * (w.q().get(ValueLayout.JAVA_BYTE, row + k) * scb * 7.874015718698502e-3f);
+                    for (int k : oc[t]) y += x[t * K + k] * (q.get(ValueLayout.JAVA_BYTE, row + k) * scb * 7.874015718698502e-3f);
                     out[t * R + r] = y;
                 }
             }
         });
     }
 
+    /** Steps 1 and 2 for the sequence of tokens [t0, t1): codes into a, row scales into rs, outlier columns into oc. */
+    private void quantize(float[] x, int t0, int t1, byte[] a, float[] rs, int[][] oc) {
+        int K = cols();
+        boolean[] outlier = new boolean[K];
+        float[] x16 = new float[(t1 - t0) * K];
+        for (int t = t0; t < t1; t++)
+            for (int k = 0; k < K; k++) {
+                float h = Float.float16ToFloat(Float.floatToFloat16(x[t * K + k]));
+                x16[(t - t0) * K + k] = h;
+                if (Math.abs(h) >= threshold) outlier[k] = true;
+            }
+        int[] cols = IntStream.range(0, K).filter(k -> outlier[k]).toArray();
+        for (int t = t0; t < t1; t++) {
+            int base = (t - t0) * K;
+            float m = 0;
+            for (int k = 0; k < K; k++) {
+                float v = x16[base + k];
+                if (Math.abs(v) < threshold) m = Math.max(m, Math.abs(v));
+            }
+            float scale = (1f / m) * 127f; // torch: 127.0 / SCA = reciprocal(SCA) · 127
+            for (int k = 0; k < K; k++) {
+                float v = x16[base + k];
+                a[t * K + k] = outlier[k] || m == 0 ? 0 : (byte) (int) Math.rint(v * scale);
+            }
+            rs[t] = m;
+            oc[t] = cols;
+        }
+    }
 }

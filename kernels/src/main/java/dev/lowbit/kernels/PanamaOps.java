@@ -1,8 +1,10 @@
 package dev.lowbit.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -181,6 +183,29 @@ public final class PanamaOps implements VectorOps {
         FloatVector scaleB = ki.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector out = p.mul(scaleA).mul(scaleB); // 2^k in two normal halves, so that k = 128 and k = -126 both work
         return out.blend(0f, x.lt(-87.3f)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
+    }
+
+    /** Bytes for L lanes (8 or 16: a 64- or 128-bit vector). */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
+
+    /**
+     * Bytes widened to int lanes and multiplied there, two accumulators. The sum is exact (|a·b| ≤ 128², below 2^31
+     * for the n the contract allows), so the lanes' order does not change it: the same int as the scalar loop.
+     */
+    public int dotBytes(byte[] a, int ao, MemorySegment b, long bo, int n) {
+        IntVector s0 = IntVector.zero(I), s1 = s0;
+        int i = 0, bound = n - n % (2 * L);
+        for (; i < bound; i += 2 * L) {
+            s0 = s0.add(ints(ByteVector.fromArray(B, a, ao + i)).mul(ints(ByteVector.fromMemorySegment(B, b, bo + i, ByteOrder.LITTLE_ENDIAN))));
+            s1 = s1.add(ints(ByteVector.fromArray(B, a, ao + i + L)).mul(ints(ByteVector.fromMemorySegment(B, b, bo + i + L, ByteOrder.LITTLE_ENDIAN))));
+        }
+        int s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b.get(ValueLayout.JAVA_BYTE, bo + i);
+        return s;
+    }
+
+    private static IntVector ints(ByteVector v) {
+        return (IntVector) v.convertShape(VectorOperators.B2I, I, 0);
     }
 
     public float dot(float[] a, int ao, float[] b, int bo, int n) {

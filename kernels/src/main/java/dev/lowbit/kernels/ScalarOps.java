@@ -48,6 +48,12 @@ public final class ScalarOps implements VectorOps {
         }
     }
 
+    public int dotBytes(byte[] a, int ao, MemorySegment b, long bo, int n) {
+        int s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b.get(ValueLayout.JAVA_BYTE, bo + i);
+        return s;
+    }
+
     public float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];

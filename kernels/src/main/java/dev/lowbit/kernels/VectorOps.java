@@ -21,6 +21,9 @@ public interface VectorOps {
 
     float dot(float[] a, int ao, float[] b, int bo, int n);
 
+    /** Σ a[ao + i] · b[bo + i] over i < n as an exact int (n below 2^31 / 128²): int8 codes by int8 codes. */
+    int dotBytes(byte[] a, int ao, MemorySegment b, long bo, int n);
+
     /** y += a·x */
     void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
 

@@ -3,6 +3,7 @@ package dev.lowbit.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** LLM.int8 at run time, computed by hand from bitsandbytes' default kernels (backends/default/ops.py). */
@@ -38,5 +39,49 @@ class Int8LtWeightsTest {
         assertEquals(alone[0], out[1]);
         // second sequence: s = 2, a = [64, 127, round(31.75) = 32, -32]: dot = 64·127 − 127·64 + 320 − 32 = 288
         assertEquals(288 * 2f * 6.200124e-05f, alone[0], 1e-7);
+    }
+
+    /**
+     * Many rows, several tokens in sequences of two, rows longer than the vector loop with a tail: bitsandbytes' steps
+     * written out here one element at a time (float16 cast, outlier columns per sequence, codes, int32 dot, the
+     * dequant constant, the float outlier terms in column order) give the same floats.
+     */
+    @Test
+    void largerShapesAreTheStepsWrittenOut() {
+        int rows = 37, cols = 301, tokens = 5, seqLen = 2;
+        Random r = new Random(29);
+        byte[] q = new byte[rows * cols];
+        r.nextBytes(q);
+        float[] scb = new float[rows], x = new float[tokens * cols], bias = new float[rows];
+        for (int i = 0; i < rows; i++) {
+            scb[i] = 0.01f + r.nextFloat();
+            bias[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 97 == 5 ? 20 : 1));
+        float[] got = new float[tokens * rows];
+        new Int8LtWeights(new Int8RowWeights(MemorySegment.ofArray(q), scb, rows, cols), 6f).matmul(x, tokens, seqLen, got, bias);
+        for (int t = 0; t < tokens; t++) {
+            int s0 = t / seqLen * seqLen;
+            boolean[] outlier = new boolean[cols];
+            for (int u = s0; u < Math.min(tokens, s0 + seqLen); u++)
+                for (int k = 0; k < cols; k++) if (Math.abs(Float.float16ToFloat(Float.floatToFloat16(x[u * cols + k]))) >= 6f) outlier[k] = true;
+            float m = 0;
+            for (int k = 0; k < cols; k++) {
+                float h = Float.float16ToFloat(Float.floatToFloat16(x[t * cols + k]));
+                if (Math.abs(h) < 6f) m = Math.max(m, Math.abs(h));
+            }
+            for (int row = 0; row < rows; row++) {
+                int dot = 0;
+                for (int k = 0; k < cols; k++) {
+                    float h = Float.float16ToFloat(Float.floatToFloat16(x[t * cols + k]));
+                    int a = outlier[k] ? 0 : (int) Math.rint(h * ((1f / m) * 127f));
+                    dot += a * q[row * cols + k];
+                }
+                float want = (float) dot * (m * scb[row]) * 6.200124e-05f + bias[row];
+                for (int k = 0; k < cols; k++)
+                    if (outlier[k]) want += x[t * cols + k] * (q[row * cols + k] * scb[row] * 7.874015718698502e-3f);
+                assertEquals(want, got[t * rows + row], "token " + t + ", row " + row);
+            }
+        }
     }
 }

@@ -94,6 +94,27 @@ class KernelTwinsTest {
         for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), what + " element " + i);
     }
 
+    /** The int8 dot is exact: both implementations give the long sum, for every length and offset, extremes included. */
+    @Test
+    void byteDotIsTheExactSum() {
+        Random r = new Random(23);
+        for (int n : new int[] {0, 1, 7, 15, 16, 17, 31, 32, 33, 64, 100, 768, 5633}) {
+            byte[] a = new byte[n + 3], b = new byte[n + 5];
+            r.nextBytes(a);
+            r.nextBytes(b);
+            if (n > 2) {
+                a[3] = -128;
+                b[5] = -128;
+                a[4] = 127;
+                b[6] = -128;
+            }
+            long want = 0;
+            for (int i = 0; i < n; i++) want += a[3 + i] * b[5 + i];
+            for (VectorOps ops : new VectorOps[] {scalar, vector})
+                assertEquals(want, ops.dotBytes(a, 3, MemorySegment.ofArray(b), 5, n), ops.getClass().getSimpleName() + " n=" + n);
+        }
+    }
+
     /** Both implementations against the definitions computed here. */
     void kernelsFollowTheirDefinitions(int n) {
         float[] a = random(n), b = random(n), w = random(n), bias = random(n), cos = random(n), sin = random(n);
