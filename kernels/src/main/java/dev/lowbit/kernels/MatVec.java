@@ -38,9 +38,16 @@ public final class MatVec {
         int[] first = Kernels.firstBlocks(ws, ROWS);
         int groups = first[ws.length];
         int tasks = Math.min(groups, Kernels.threads() * 4);
+        float[] split = null; // x's tokens split into even and odd elements, for formats that take them so
+        for (Weights w : ws)
+            if (ops instanceof PanamaOps && splitsX(w, cols)) {
+                split = new float[tokens * cols];
+                for (int t = 0; t < tokens; t++) BlockDots.split(x, t * cols, cols, split, t * cols);
+                break;
+            }
+        float[] xs = split;
         Kernels.parallel(tasks, task -> {
             float[] lanes = new float[BlockDots.scratch(cols)];
-            float[] split = null; // x's tokens split into even and odd elements, for formats that take them so
             int g0 = (int) ((long) groups * task / tasks), g1 = (int) ((long) groups * (task + 1) / tasks);
             for (int g = g0, i = 0; g < g1; g++) {
                 while (g >= first[i + 1]) i++;
@@ -51,17 +58,19 @@ public final class MatVec {
                 if (fused != null) {
                     MemorySegment data = data(w);
                     long rowBytes = fused.rowBytes(cols);
-                    float[] in = x;
-                    if (BlockDots.splitsX(fused)) {
-                        if (split == null) {
-                            split = new float[tokens * cols];
-                            for (int t = 0; t < tokens; t++) BlockDots.split(x, t * cols, cols, split, t * cols);
-                        }
-                        in = split;
-                    }
+                    float[] in = BlockDots.splitsX(fused) ? xs : x;
                     for (int r = r0; r < r0 + rn; r++)
                         for (int t = 0; t < tokens; t++) {
                             float s = BlockDots.dot(fused, data, r * rowBytes, cols, in, t * cols, lanes);
+                            out[t * rows + r] = bias == null ? s : s + bias[r];
+                        }
+                    continue;
+                }
+                if (ops instanceof PanamaOps && w instanceof FourBitWeights fb && BlockDots.supportsBnb(fb.block(), cols)) {
+                    float[] values = fb.codebook().table();
+                    for (int r = r0; r < r0 + rn; r++)
+                        for (int t = 0; t < tokens; t++) {
+                            float s = BlockDots.bnbFourBit(values, fb.block(), fb.packed(), fb.absmax(), (long) r * cols, cols, xs, t * cols, lanes);
                             out[t * rows + r] = bias == null ? s : s + bias[r];
                         }
                     continue;
@@ -76,6 +85,12 @@ public final class MatVec {
                     }
             }
         });
+    }
+
+    /** Whether w's rows are dotted from memory with x split into even and odd elements ({@link BlockDots#split}). */
+    private static boolean splitsX(Weights w, int cols) {
+        WeightFormat f = fusedFormat(w);
+        return f != null ? BlockDots.splitsX(f) : w instanceof FourBitWeights fb && BlockDots.supportsBnb(fb.block(), cols);
     }
 
     /** The stored format of w when BlockDots dots its rows straight from memory, else null. */

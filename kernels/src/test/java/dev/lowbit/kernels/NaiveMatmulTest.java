@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -309,10 +310,14 @@ class NaiveMatmulTest {
         }
     }
 
-    /** decodeRows of any starting row and count equals the decode here, bit for bit (odd offsets start 4-bit rows mid-byte). */
-    @Test
-    void decodeRowsEqualsTheDocumentedLayoutExactly() {
-        int rows = 9, cols = 33;
+    /**
+     * decodeRows of any starting row and count equals the decode here, bit for bit: rows of 33 (odd offsets start 4-bit
+     * rows mid-byte, blocks straddle rows) and of 128 (whole blocks a row, the path models take).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {33, 128})
+    void decodeRowsEqualsTheDocumentedLayoutExactly(int cols) {
+        int rows = 9;
         for (Case c : cases(rows, cols, 99)) {
             for (int row = 0; row < rows; row++)
                 for (int n = 1; row + n <= rows; n += 3) {

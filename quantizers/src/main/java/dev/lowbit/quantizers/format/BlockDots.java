@@ -74,7 +74,7 @@ public final class BlockDots {
         else if (f instanceof Q2_K || f instanceof Q3_K) lowBits(f instanceof Q3_K, src, off, n, x, xo, lanes);
         else if (f instanceof Q5_0 || f instanceof Q5_1) q5(f instanceof Q5_1, src, off, n, x, xo, lanes);
         else if (f instanceof F16 || f instanceof Bf16) halves(f, src, off, n, x, xo, lanes);
-        else if (f instanceof FourBitBlocks fb) fourBit(fb.values, fb.blockSize(), fb.blockBytes(), src, off, n, x, xo, lanes);
+        else if (f instanceof FourBitBlocks fb) fourBit(fb.values, fb.blockSize(), fb.blockBytes(), null, 0, src, off, n, x, xo, lanes);
         else if (f instanceof Int4Blocks i4) int4(!i4.symmetric(), i4.blockSize(), i4.blockBytes(), src, off, n, x, xo, lanes);
         else q6_k(src, off, n, x, xo, lanes);
         return sum(lanes);
@@ -261,12 +261,14 @@ public final class BlockDots {
     }
 
     /**
-     * lowbit's nf4/fp4 blocks: {f32 scale; block/2 bytes}, byte j holding elements 2j (high nibble) and 2j + 1, w =
-     * values[code]·scale; x split ({@link #split}): evens at xo, odds at xo + n/2. The nibbles index the 16 values by a
-     * lane permute (one vector of 16 lanes or two of 8), so Σ w·x = Σ scale·(Σ value·x) per block.
+     * lowbit's nf4/fp4 blocks: {f32 scale; block/2 bytes} (scales null), or bitsandbytes' layout: the codes alone,
+     * block/2 bytes a block (stride), with the scales from scales[s0 + b]. Byte j holds elements 2j (high nibble) and
+     * 2j + 1, w = values[code]·scale; x split ({@link #split}): evens at xo, odds at xo + n/2. The nibbles index the
+     * 16 values by a lane permute (one vector of 16 lanes or two of 8), so Σ w·x = Σ scale·(Σ value·x) per block.
      */
-    static void fourBit(float[] values, int block, int stride, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        int half = block / 2;
+    static void fourBit(float[] values, int block, int stride, float[] scales, int s0, MemorySegment src, long off, int n, float[] x, int xo,
+            float[] lanes) {
+        int half = block / 2, codesAt = scales == null ? 4 : 0;
         FloatVector t0 = FloatVector.fromArray(F, values, 0), t1 = L == 8 ? FloatVector.fromArray(F, values, 8) : t0;
         FloatVector acc = FloatVector.zero(F), other = acc;
         for (int b = 0; b < n / block; b++) {
@@ -274,16 +276,34 @@ public final class BlockDots {
             int xb = xo + half * b;
             FloatVector s = FloatVector.zero(F);
             for (int c = 0; c < half; c += L) {
-                ByteVector q = bytes(src, p + 4 + c);
+                ByteVector q = bytes(src, p + codesAt + c);
                 FloatVector hi = widen(high(q)), lo = widen(q.and((byte) 15));
                 s = (L == 8 ? hi.selectFrom(t0, t1) : hi.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + c), s);
                 s = (L == 8 ? lo.selectFrom(t0, t1) : lo.selectFrom(t0)).fma(FloatVector.fromArray(F, x, xb + n / 2 + c), s);
             }
-            FloatVector next = s.fma(FloatVector.broadcast(F, src.get(FourBitBlocks.F32, p)), other);
+            FloatVector next = s.fma(FloatVector.broadcast(F, scales == null ? src.get(FourBitBlocks.F32, p) : scales[s0 + b]), other);
             other = acc;
             acc = next;
         }
         acc.add(other).intoArray(lanes, 0);
+    }
+
+    /**
+     * Whether {@link #bnbFourBit} takes rows of cols values in blocks of block: whole blocks a row, of a whole number
+     * of vectors' bytes.
+     */
+    public static boolean supportsBnb(int block, int cols) {
+        return USABLE && block % 2 == 0 && cols % block == 0 && block / 2 % L == 0;
+    }
+
+    /**
+     * The dot of x (laid out by {@link #split}) with the row of n values from element first of a tensor in
+     * bitsandbytes' 4-bit layout (hf-bnb nf4/fp4): packed codes of the flattened tensor, element 2j in the high nibble
+     * of byte j, one absmax per block; values is the codebook. first and n are whole blocks ({@link #supportsBnb}).
+     */
+    public static float bnbFourBit(float[] values, int block, MemorySegment packed, float[] absmax, long first, int n, float[] x, int xo, float[] lanes) {
+        fourBit(values, block, block / 2, absmax, (int) (first / block), packed, first / 2, n, x, xo, lanes);
+        return sum(lanes);
     }
 
     /**
