@@ -64,6 +64,11 @@ public final class ScalarOps implements VectorOps {
         for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
+    public void weightedSum(float[] w, int wo, int rows, float[] v, int vo, int stride, float[] out, int oo, int n) {
+        Arrays.fill(out, oo, oo + n, 0f);
+        for (int j = 0; j < rows; j++) axpy(w[wo + j], v, vo + j * stride, out, oo, n);
+    }
+
     public void add(float[] y, int yo, float[] x, int xo, int n) {
         for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];
     }

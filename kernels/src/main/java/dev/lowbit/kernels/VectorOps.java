@@ -27,6 +27,12 @@ public interface VectorOps {
     /** y += a·x */
     void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
 
+    /**
+     * out[oo + c] = Σ_{j < rows} w[wo + j] · v[vo + j·stride + c] for c < n, j in order: the same floats as zeroing
+     * out and calling {@link #axpy} once per row.
+     */
+    void weightedSum(float[] w, int wo, int rows, float[] v, int vo, int stride, float[] out, int oo, int n);
+
     /** y += x */
     void add(float[] y, int yo, float[] x, int xo, int n);
 

@@ -94,6 +94,23 @@ class KernelTwinsTest {
         for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], tol * Math.max(1, Math.abs(want[i])), what + " element " + i);
     }
 
+    /** weightedSum gives the floats of zeroing the output and one axpy per row, in both implementations. */
+    @Test
+    void weightedSumIsAxpyPerRow() {
+        for (int n : new int[] {1, 7, 16, 33, 64, 100})
+            for (int rows : new int[] {0, 1, 5, 40}) {
+                float[] w = random(rows + 2), v = random(3 + rows * (n + 4));
+                for (VectorOps ops : new VectorOps[] {scalar, vector}) {
+                    float[] want = random(n + 1), got = random(n + 1);
+                    Arrays.fill(want, 1, n + 1, 0f);
+                    for (int j = 0; j < rows; j++) ops.axpy(w[2 + j], v, 3 + j * (n + 4), want, 1, n);
+                    got[0] = want[0];
+                    ops.weightedSum(w, 2, rows, v, 3, n + 4, got, 1, n);
+                    assertEquals(Arrays.toString(want), Arrays.toString(got), ops.getClass().getSimpleName() + " n=" + n + " rows=" + rows);
+                }
+            }
+    }
+
     /** The int8 dot is exact: both implementations give the long sum, for every length and offset, extremes included. */
     @Test
     void byteDotIsTheExactSum() {

@@ -57,14 +57,12 @@ final class CausalAttention {
     }
 
     private void direct(float[] q, float[] out, int qOff, int stride, int n, float slope) {
-        float[] scores = new float[total], o = new float[hd];
+        float[] scores = new float[total];
         for (int i = 0; i < n; i++) {
             int len = total - n + i + 1, qi = qOff + i * stride;
             for (int j = 0; j < len; j++) scores[j] = ops.dot(q, qi, keys, kvOff + j * kvStride, hd) * scale;
             weigh(scores, 0, len, slope);
-            Arrays.fill(o, 0f);
-            for (int j = 0; j < len; j++) ops.axpy(scores[j], values, kvOff + j * kvStride, o, 0, hd);
-            System.arraycopy(o, 0, out, qi, hd);
+            ops.weightedSum(scores, 0, len, values, kvOff, kvStride, out, qi, hd);
         }
     }
 
