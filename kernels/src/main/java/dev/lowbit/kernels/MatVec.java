@@ -31,7 +31,9 @@ public final class MatVec {
      * The same for several weights of one input (q, k, v; gate, up) as one parallel job over all their rows
      * ({@link Kernels#matmul(VectorOps, Weights[], float[], int, float[][], float[][])}): a token runs about a hundred
      * jobs, and each ends waiting for the slowest thread. Rows of a format with a fused dot ({@link BlockDots}) are
-     * dotted straight from their blocks; others are decoded ROWS at a time into a per-thread buffer.
+     * dotted straight from their blocks, as are bitsandbytes' 4-bit rows ({@link FourBitWeights}, whole blocks a row); others
+     * are decoded ROWS at a time into a per-thread buffer. x is split into even and odd elements once, on the calling
+     * thread, when a weight takes it so.
      */
     public static void matmul(VectorOps ops, Weights[] ws, float[] x, int tokens, float[][] outs, float[][] biases) {
         int cols = ws[0].cols();
