@@ -462,8 +462,8 @@ public final class BlockDots {
                 ByteVector qs = bytes(src, q + c), ql = qs.and((byte) 15), qu = high(qs);
                 if (five) {
                     ByteVector hb = bytes(src, p + 16 + c);
-                    ql = ql.or(fifth(hb, 2 * j));
-                    qu = qu.or(fifth(hb, 2 * j + 1));
+                    ql = ql.or(bitTo(hb, 2 * j, 4));
+                    qu = qu.or(bitTo(hb, 2 * j + 1, 4));
                 }
                 FloatVector a = FloatVector.fromArray(F, x, lo + c), h = FloatVector.fromArray(F, x, hi + c);
                 sLo = widen(ql).fma(a, sLo);
@@ -477,11 +477,6 @@ public final class BlockDots {
             accMin2 = xHi.fma(FloatVector.broadcast(F, lanes[4 * g + 3]), accMin2);
         }
         acc.add(accMin).add(acc2.add(accMin2)).intoArray(lanes, 0);
-    }
-
-    /** Bit s (below 8) of each byte of hb, as 16 or 0. */
-    private static ByteVector fifth(ByteVector hb, int s) {
-        return bitTo(hb, s, 4);
     }
 
     /** Bit s of each byte of v moved to bit t (both below 8), the others 0: shifts of 16-bit lanes and a mask. */
