@@ -492,7 +492,7 @@ public final class BlockDots {
     /**
      * Q2_K: super-block {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}, w = d·(sc & 15)·q − dmin·(sc >> 4) per group of
      * 16; Q3_K (three): {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}, w = d·(sc − 32)·(q − 4 + 4·h), sc 6-bit
-     * (Q3_K#scale), h a bit of hmask. In both, half h (128 values) takes the 32 bytes qs[32h ..] four times, bits 2j
+     * (dequantize_row_q3_K), h a bit of hmask. In both, half h (128 values) takes the 32 bytes qs[32h ..] four times, bits 2j
      * and 2j + 1 for its values 32j .. 32j + 31, which are two groups of 16 (Q3_K's h: bit 4h + j of hmask[l]). One
      * flat loop over those 32 values at a time (dequantize_row_q2_K and _q3_K's order); the scales first
      * ({@link #k2Scales}, {@link #k3Scales}).
@@ -547,12 +547,22 @@ public final class BlockDots {
         }
     }
 
-    /** A Q3_K row's d·(sc − 32) of its group i of 16 at dst[i]. */
+    /**
+     * A Q3_K row's d·(sc − 32) of its group i of 16 at dst[i], sc unpacked as dequantize_row_q3_K does: the 12 bytes read
+     * as a long and an int. (Read byte by byte, as Q3_K.dequantize does, this loop's bounds checks went back to the
+     * interpreter again and again: C2's predicate from the profile kept failing, a hundred deoptimizations a second.)
+     */
     static void k3Scales(MemorySegment src, long off, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
             long p = off + 110L * b;
             float d = GgmlQuants.f16(src, p + 108);
-            for (int i = 0; i < 16; i++) dst[16 * b + i] = d * (Q3_K.scale(src, p + 96, i) - 32);
+            long a = src.get(LE64, p + 96);
+            int c = src.get(LE32, p + 104);
+            for (int i = 0; i < 8; i++) {
+                int hi = c >>> 8 * (i % 4) + 2 * (i / 4) & 3, hi2 = c >>> 8 * (i % 4) + 2 * (i / 4 + 2) & 3;
+                dst[16 * b + i] = d * (((int) (a >>> 8 * i) & 15 | hi << 4) - 32);
+                dst[16 * b + 8 + i] = d * (((int) (a >>> 8 * i + 4) & 15 | hi2 << 4) - 32);
+            }
         }
     }
 

@@ -147,7 +147,7 @@ final class Q3_K implements WeightFormat {
     }
 
     /** The unsigned 6-bit scale j of the 12 packed bytes at sco (what dequantize_row_q3_K's aux shuffle yields). */
-    static int scale(MemorySegment s, long sco, int j) {
+    private static int scale(MemorySegment s, long sco, int j) {
         int lo = j < 8 ? u8(s, sco + j) & 0xF : u8(s, sco + j - 8) >> 4;
         return lo | (((u8(s, sco + 8 + j % 4) >> (2 * (j / 4))) & 3) << 4);
     }
