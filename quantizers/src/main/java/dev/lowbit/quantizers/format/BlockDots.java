@@ -63,15 +63,27 @@ public final class BlockDots {
     /**
      * Σ_i x[xo + i] · w_i over the row of n values whose first block is at byte off of src; lanes is scratch of at least
      * {@link #scratch} floats, where the row's lane partials are summed (see {@link #sum}). For a format that
-     * {@link #splitsX}, x[xo, xo + n) is laid out by {@link #split}.
+     * {@link #splitsX}, x[xo, xo + n) is laid out by {@link #split}. The K-quants' and IQ4_XS' scales are decoded here,
+     * into lanes, not in their kernels: C2 stops inlining in a method past a number of IR nodes, and with the Q3_K
+     * scale decoder inlined in the Q2_K/Q3_K kernel (both hot in a Q2_K file) the kernel's last vector calls ran on
+     * allocated vectors, a Q2_K file generating at a quarter of the speed.
      */
     public static float dot(WeightFormat f, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         if (f instanceof Q4_0) q4_0(src, off, n, x, xo, lanes);
         else if (f instanceof Q8_0) q8_0(src, off, n, x, xo, lanes);
-        else if (f instanceof Q4_K || f instanceof Q5_K) qk(f instanceof Q5_K, src, off, n, x, xo, lanes);
-        else if (f instanceof Iq4Nl || f instanceof Iq4Xs) iq4(f instanceof Iq4Xs, src, off, n, x, xo, lanes);
-        else if (f instanceof Q4_1) q4_1(src, off, n, x, xo, lanes);
-        else if (f instanceof Q2_K || f instanceof Q3_K) lowBits(f instanceof Q3_K, src, off, n, x, xo, lanes);
+        else if (f instanceof Q4_K || f instanceof Q5_K) {
+            k4Scales(src, off, f.blockBytes(), n, lanes);
+            qk(f instanceof Q5_K, src, off, n, x, xo, lanes);
+        } else if (f instanceof Iq4Nl) iq4(false, src, off, n, x, xo, lanes);
+        else if (f instanceof Iq4Xs) {
+            xsScales(src, off, n, lanes);
+            iq4(true, src, off, n, x, xo, lanes);
+        } else if (f instanceof Q4_1) q4_1(src, off, n, x, xo, lanes);
+        else if (f instanceof Q2_K || f instanceof Q3_K) {
+            if (f instanceof Q3_K) k3Scales(src, off, n, lanes);
+            else k2Scales(src, off, n, lanes);
+            lowBits(f instanceof Q3_K, src, off, n, x, xo, lanes);
+        }
         else if (f instanceof Q5_0 || f instanceof Q5_1) q5(f instanceof Q5_1, src, off, n, x, xo, lanes);
         else if (f instanceof F16 || f instanceof Bf16) halves(f, src, off, n, x, xo, lanes);
         else if (f instanceof FourBitBlocks fb) fourBit(fb.values, fb.blockSize(), fb.blockBytes(), null, 0, src, off, n, x, xo, lanes);
@@ -172,10 +184,9 @@ public final class BlockDots {
      * integers from −127 to 113), 1.3–1.5 times as fast as permuting floats; with 8, the floats, two vectors of 8
      * (converting the second half of a 16-byte permute to floats was slower). IQ4_XS (xs): super-blocks
      * {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]} of eight such groups of 32, group i's 16 bytes at qs[16i] and
-     * its scale d·(ls − 32) from a 6-bit ls (4 bits of scales_l, 2 of scales_h), decoded first ({@link #xsScales}).
+     * its scale d·(ls − 32) from a 6-bit ls (4 bits of scales_l, 2 of scales_h), in lanes already ({@link #xsScales}).
      */
     static void iq4(boolean xs, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
-        if (xs) xsScales(src, off, n, lanes);
         FloatVector t0 = FloatVector.fromArray(F, IQ4NL_VALUES, 0), t1 = L == 8 ? FloatVector.fromArray(F, IQ4NL_VALUES, 8) : t0;
         FloatVector acc = FloatVector.zero(F), other = acc;
         for (int b = 0; b < n / 32; b++) {
@@ -443,15 +454,13 @@ public final class BlockDots {
      * 32j+31] are values 64j .. 64j+31 with (d·sc[2j], dmin·m[2j]), the high nibbles the next 32 with sc/m[2j+1];
      * w = d·sc·q − dmin·m. So Σ w·x = d·sc·Σ q·x − dmin·m·Σ x per group of 32. Q5_K (five): {f16 d; f16 dmin; u8
      * scales[12]; u8 qh[32]; u8 qs[128]}, the same with a fifth bit (16) from qh[l]: bit 2j for value 64j + l, bit
-     * 2j + 1 for 64j + 32 + l. The row's scales and mins are decoded first ({@link #k4Scales}, into the scratch),
-     * then one flat loop runs over its pairs of groups: with a loop per super-block and one per pair inside it, C2 set
-     * up bounds checks at each entry of the short inner loops and re-read the scale bits per pair, and the row took
-     * 1.3–1.5 times as long (7.5 against 11 billion weights/s on one core, 512-bit vectors; 8 against 9.7 with
-     * 256-bit).
+     * 2j + 1 for 64j + 32 + l. The row's scales and mins are in lanes already ({@link #k4Scales}), and one flat loop
+     * runs over its pairs of groups: with a loop per super-block and one per pair inside it, C2 set up bounds checks at
+     * each entry of the short inner loops and re-read the scale bits per pair, and the row took 1.3–1.5 times as long
+     * (7.5 against 11 billion weights/s on one core, 512-bit vectors; 8 against 9.7 with 256-bit).
      */
     static void qk(boolean five, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         int stride = five ? 176 : 144, qsAt = five ? 48 : 16;
-        k4Scales(src, off, stride, n, lanes);
         FloatVector acc = FloatVector.zero(F), accMin = acc, acc2 = acc, accMin2 = acc;
         for (int g = 0; g < n / 64; g++) {
             int j = g & 3;
@@ -494,13 +503,11 @@ public final class BlockDots {
      * 16; Q3_K (three): {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}, w = d·(sc − 32)·(q − 4 + 4·h), sc 6-bit
      * (dequantize_row_q3_K), h a bit of hmask. In both, half h (128 values) takes the 32 bytes qs[32h ..] four times, bits 2j
      * and 2j + 1 for its values 32j .. 32j + 31, which are two groups of 16 (Q3_K's h: bit 4h + j of hmask[l]). One
-     * flat loop over those 32 values at a time (dequantize_row_q2_K and _q3_K's order); the scales first
-     * ({@link #k2Scales}, {@link #k3Scales}).
+     * flat loop over those 32 values at a time (dequantize_row_q2_K and _q3_K's order); the scales are in lanes
+     * already ({@link #k2Scales}, {@link #k3Scales}).
      */
     static void lowBits(boolean three, MemorySegment src, long off, int n, float[] x, int xo, float[] lanes) {
         int stride = three ? 110 : 84, qsAt = three ? 32 : 16;
-        if (three) k3Scales(src, off, n, lanes);
-        else k2Scales(src, off, n, lanes);
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin0 = acc0, accMin1 = acc0;
         for (int u = 0; u < n / 32; u++) {
             int half = u >> 2 & 1, j = u & 3;
