@@ -30,7 +30,8 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
     /**
      * out[t][r] for `tokens` rows of x, made of sequences of seqLen rows (outlier columns are found per sequence). The
      * activations of all tokens are quantized first; then tasks of {@link #ROWS} weight rows each take every token,
-     * the int8 dot in vector lanes ({@link VectorOps#dotBytes}: an exact int, the same as bitsandbytes' int32 sum).
+     * the int8 dots in vector lanes, four rows against a token at a time ({@link VectorOps#dotBytesRows}: exact ints, the
+     * same as bitsandbytes' int32 sums).
      */
     public void matmul(float[] x, int tokens, int seqLen, float[] out, float[] bias) {
         int K = cols(), R = rows();
@@ -42,14 +43,19 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
         VectorOps ops = Kernels.ops();
         MemorySegment q = w.q();
         Kernels.parallel((R + ROWS - 1) / ROWS, g -> {
-            for (int r = g * ROWS; r < Math.min(R, g * ROWS + ROWS); r++) {
-                long row = (long) r * K;
-                float scb = w.rowAbsmax()[r];
+            int[] dots = new int[4];
+            for (int r0 = g * ROWS, end = Math.min(R, g * ROWS + ROWS), rn; r0 < end; r0 += rn) {
+                rn = tokens > 1 ? Math.min(4, end - r0) : 1; // one token (decoding): a row at a time streamed faster
                 for (int t = 0; t < tokens; t++) {
-                    float y = (float) ops.dotBytes(a, t * K, q, row, K) * (rs[t] * scb) * 6.200124e-05f;
-                    if (bias != null) y += bias[r];
-                    for (int k : oc[t]) y += x[t * K + k] * (q.get(ValueLayout.JAVA_BYTE, row + k) * scb * 7.874015718698502e-3f);
-                    out[t * R + r] = y;
+                    ops.dotBytesRows(a, t * K, q, (long) r0 * K, K, rn, K, dots);
+                    for (int r = r0; r < r0 + rn; r++) {
+                        long row = (long) r * K;
+                        float scb = w.rowAbsmax()[r];
+                        float y = (float) dots[r - r0] * (rs[t] * scb) * 6.200124e-05f;
+                        if (bias != null) y += bias[r];
+                        for (int k : oc[t]) y += x[t * K + k] * (q.get(ValueLayout.JAVA_BYTE, row + k) * scb * 7.874015718698502e-3f);
+                        out[t * R + r] = y;
+                    }
                 }
             }
         });

@@ -204,6 +204,32 @@ public final class PanamaOps implements VectorOps {
         return s;
     }
 
+    /**
+     * Four rows at a time: each vector of a is loaded and widened once for the four, a quarter of the activation work
+     * of four {@link #dotBytes} calls; fewer rows go one by one.
+     */
+    public void dotBytesRows(byte[] a, int ao, MemorySegment b, long bo, long stride, int rows, int n, int[] out) {
+        if (rows != 4) {
+            for (int r = 0; r < rows; r++) out[r] = dotBytes(a, ao, b, bo + r * stride, n);
+            return;
+        }
+        IntVector s0 = IntVector.zero(I), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0, bound = n - n % L;
+        for (; i < bound; i += L) {
+            IntVector x = ints(ByteVector.fromArray(B, a, ao + i));
+            s0 = s0.add(x.mul(ints(ByteVector.fromMemorySegment(B, b, bo + i, ByteOrder.LITTLE_ENDIAN))));
+            s1 = s1.add(x.mul(ints(ByteVector.fromMemorySegment(B, b, bo + stride + i, ByteOrder.LITTLE_ENDIAN))));
+            s2 = s2.add(x.mul(ints(ByteVector.fromMemorySegment(B, b, bo + 2 * stride + i, ByteOrder.LITTLE_ENDIAN))));
+            s3 = s3.add(x.mul(ints(ByteVector.fromMemorySegment(B, b, bo + 3 * stride + i, ByteOrder.LITTLE_ENDIAN))));
+        }
+        out[0] = s0.reduceLanes(VectorOperators.ADD);
+        out[1] = s1.reduceLanes(VectorOperators.ADD);
+        out[2] = s2.reduceLanes(VectorOperators.ADD);
+        out[3] = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++)
+            for (int r = 0; r < 4; r++) out[r] += a[ao + i] * b.get(ValueLayout.JAVA_BYTE, bo + r * stride + i);
+    }
+
     private static IntVector ints(ByteVector v) {
         return (IntVector) v.convertShape(VectorOperators.B2I, I, 0);
     }

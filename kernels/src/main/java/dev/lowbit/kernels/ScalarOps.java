@@ -54,6 +54,10 @@ public final class ScalarOps implements VectorOps {
         return s;
     }
 
+    public void dotBytesRows(byte[] a, int ao, MemorySegment b, long bo, long stride, int rows, int n, int[] out) {
+        for (int r = 0; r < rows; r++) out[r] = dotBytes(a, ao, b, bo + r * stride, n);
+    }
+
     public float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];

@@ -24,6 +24,9 @@ public interface VectorOps {
     /** Σ a[ao + i] · b[bo + i] over i < n as an exact int (n below 2^31 / 128²): int8 codes by int8 codes. */
     int dotBytes(byte[] a, int ao, MemorySegment b, long bo, int n);
 
+    /** out[r] = {@link #dotBytes}(a, ao, b, bo + r·stride, n) for r < rows: one activation row against several weight rows. */
+    void dotBytesRows(byte[] a, int ao, MemorySegment b, long bo, long stride, int rows, int n, int[] out);
+
     /** y += a·x */
     void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
 

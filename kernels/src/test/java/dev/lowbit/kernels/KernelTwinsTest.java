@@ -129,6 +129,18 @@ class KernelTwinsTest {
             for (int i = 0; i < n; i++) want += a[3 + i] * b[5 + i];
             for (VectorOps ops : new VectorOps[] {scalar, vector})
                 assertEquals(want, ops.dotBytes(a, 3, MemorySegment.ofArray(b), 5, n), ops.getClass().getSimpleName() + " n=" + n);
+            byte[] rows = new byte[7 + 4 * (n + 2)];
+            r.nextBytes(rows);
+            for (int count = 1; count <= 4; count++)
+                for (VectorOps ops : new VectorOps[] {scalar, vector}) {
+                    int[] got = new int[4];
+                    ops.dotBytesRows(a, 3, MemorySegment.ofArray(rows), 7, n + 2, count, n, got);
+                    for (int row = 0; row < count; row++) {
+                        long w = 0;
+                        for (int i = 0; i < n; i++) w += a[3 + i] * rows[7 + row * (n + 2) + i];
+                        assertEquals(w, got[row], ops.getClass().getSimpleName() + " n=" + n + " row " + row + " of " + count);
+                    }
+                }
         }
     }
 
