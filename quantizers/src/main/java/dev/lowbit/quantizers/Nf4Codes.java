@@ -71,11 +71,11 @@ public final class Nf4Codes {
                 err.add(o, VALUES[c] * s);
             }
         }
-        float[] partials = err.incoming();
+        float[] acc = err.running();
         int l = F.length();
-        sig.intoArray(partials, 0);
-        sq.intoArray(partials, l);
-        max.reinterpretAsFloats().intoArray(partials, 2 * l);
-        err.addLanes(inLanes);
+        FloatVector.fromArray(F, acc, 0).add(sig).intoArray(acc, 0);
+        FloatVector.fromArray(F, acc, l).add(sq).intoArray(acc, l);
+        FloatVector.fromArray(F, acc, 2 * l).reinterpretAsInts().max(max).reinterpretAsFloats().intoArray(acc, 2 * l);
+        err.addedLanes(inLanes);
     }
 }

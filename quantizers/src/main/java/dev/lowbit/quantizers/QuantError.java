@@ -22,8 +22,8 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
 
         long n;
         double signal, error, max;
-        private float[] lanes; // [0, 3l): add()'s scratch; [3l, 6l): addLanes()'s partials, `pending` values not yet in the totals
-        private float[] incoming;
+        private float[] lanes; // add()'s scratch, 3l floats
+        private float[] running; // running(): the partials of `pending` values not yet in the totals
         private int pending;
 
         public void add(float original, float dequantized) {
@@ -42,7 +42,7 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
          */
         public void add(float[] original, int oOff, float[] dequantized, int dOff, int len) {
             int l = F.length();
-            if (lanes == null) lanes = new float[6 * l];
+            if (lanes == null) lanes = new float[3 * l];
             double s = signal, err = error, m = max;
             int i = 0;
             while (i < F.loopBound(len)) {
@@ -77,28 +77,18 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
         }
 
         /**
-         * Room for a caller's lane partials, {@link #addLanes} adds them: Σ original² in [0, l), Σ error² in [l, 2l) and
-         * max |error| (as float bits) in [2l, 3l), l the preferred float lane count. Vectors are handed over in this
-         * array, not as arguments: a vector passed to a method C2 compiles on its own is boxed, and every operation
-         * on it then runs uncompiled.
+         * The running lane partials a caller adds its own vector lanes into, then calls {@link #addedLanes}: Σ original²
+         * in [0, l), Σ error² in [l, 2l) and max |error| (as float bits) in [2l, 3l), l the preferred float lane count.
+         * They reach the double totals every {@value #CHUNK} values and by result(). Vectors are added in place, not
+         * handed over as arguments: a vector passed to a method C2 compiles on its own is boxed.
          */
-        float[] incoming() {
-            if (incoming == null) incoming = new float[3 * F.length()];
-            return incoming;
+        float[] running() {
+            if (running == null) running = new float[3 * F.length()];
+            return running;
         }
 
-        /**
-         * Adds count values' lane partials from {@link #incoming()}, kept in float lanes across calls and added to the
-         * double totals every {@value #CHUNK} values and by result().
-         */
-        void addLanes(int count) {
-            int l = F.length();
-            if (lanes == null) lanes = new float[6 * l];
-            float[] in = incoming();
-            FloatVector.fromArray(F, in, 0).add(FloatVector.fromArray(F, lanes, 3 * l)).intoArray(lanes, 3 * l);
-            FloatVector.fromArray(F, in, l).add(FloatVector.fromArray(F, lanes, 4 * l)).intoArray(lanes, 4 * l);
-            FloatVector.fromArray(F, in, 2 * l).reinterpretAsInts().max(FloatVector.fromArray(F, lanes, 5 * l).reinterpretAsInts())
-                    .reinterpretAsFloats().intoArray(lanes, 5 * l);
+        /** Counts the count values whose partials the caller added into {@link #running()}. */
+        void addedLanes(int count) {
             n += count;
             if ((pending += count) >= CHUNK) flush();
         }
@@ -106,11 +96,11 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
         private void flush() {
             int l = F.length();
             for (int k = 0; k < l; k++) {
-                signal += lanes[3 * l + k];
-                error += lanes[4 * l + k];
-                max = Math.max(max, lanes[5 * l + k]);
+                signal += running[k];
+                error += running[l + k];
+                max = Math.max(max, running[2 * l + k]);
             }
-            Arrays.fill(lanes, 3 * l, 6 * l, 0f);
+            Arrays.fill(running, 0f);
             pending = 0;
         }
 
