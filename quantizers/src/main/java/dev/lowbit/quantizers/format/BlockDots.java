@@ -211,8 +211,40 @@ public final class BlockDots {
         acc.add(other).intoArray(lanes, 0);
     }
 
-    /** The scales d·(ls − 32) of an IQ4_XS row's groups of 32, into dst[0, n/32) (dequantize_row_iq4_xs). */
+    /**
+     * The scales d·(ls − 32) of an IQ4_XS row's groups of 32, into dst[0, n/32) (dequantize_row_iq4_xs): a super-block's
+     * 8 in one vector of 8 byte lanes, lane i the nibble i of scales_l[4] and bits 2i, 2i + 1 of scales_h above it.
+     * xsScalesScalar is its twin.
+     */
     static void xsScales(MemorySegment src, long off, int n, float[] dst) {
+        if (L < 8) {
+            xsScalesScalar(src, off, n, dst);
+            return;
+        }
+        ByteVector low = ByteVector.fromArray(B8, XS_LOW, 0), high = ByteVector.fromArray(B8, XS_HIGH, 0);
+        VectorMask<Byte> odd = VectorMask.fromArray(B8, ODD_LANES, 0), by2 = VectorMask.fromArray(B8, XS_BY2, 0),
+                by4 = VectorMask.fromArray(B8, XS_BY4, 0), by6 = VectorMask.fromArray(B8, XS_BY6, 0);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 136L * b;
+            ByteVector q = ByteVector.fromMemorySegment(B8, src, p, ByteOrder.LITTLE_ENDIAN); // d, scales_h, scales_l
+            ByteVector l = low.selectFrom(q), h = high.selectFrom(q);
+            h = h.blend(h.lanewise(VectorOperators.LSHR, 2), by2).blend(h.lanewise(VectorOperators.LSHR, 4), by4)
+                    .blend(h.lanewise(VectorOperators.LSHR, 6), by6);
+            ByteVector v = l.and((byte) 15).blend(l.lanewise(VectorOperators.LSHR, 4), odd)
+                    .or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+            ((FloatVector) v.convertShape(VectorOperators.B2F, F8, 0)).mul(GgmlQuants.f16(src, p)).intoArray(dst, 8 * b);
+        }
+    }
+
+    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final byte[] XS_LOW = {4, 4, 5, 5, 6, 6, 7, 7}, XS_HIGH = {2, 2, 2, 2, 3, 3, 3, 3};
+    private static final boolean[] XS_BY2 = {false, true, false, false, false, true, false, false};
+    private static final boolean[] XS_BY4 = {false, false, true, false, false, false, true, false};
+    private static final boolean[] XS_BY6 = {false, false, false, true, false, false, false, true};
+
+    /** {@link #xsScales} a field at a time. */
+    static void xsScalesScalar(MemorySegment src, long off, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
             long p = off + 136L * b;
             float d = GgmlQuants.f16(src, p);
@@ -541,8 +573,34 @@ public final class BlockDots {
         acc0.add(accMin0).add(acc1.add(accMin1)).intoArray(lanes, 0);
     }
 
-    /** A Q2_K row's d·(sc & 15) and −dmin·(sc >> 4) of its group i of 16 at dst[2i] and dst[2i + 1]. */
+    /**
+     * A Q2_K row's d·(sc & 15) and −dmin·(sc >> 4) of its group i of 16 at dst[2i] and dst[2i + 1]: a super-block's 32 as
+     * two vectors of 16 byte lanes, lane k the low or high nibble of scales[k / 2]. k2ScalesScalar is its twin.
+     */
     static void k2Scales(MemorySegment src, long off, int n, float[] dst) {
+        if (L > 16) {
+            k2ScalesScalar(src, off, n, dst);
+            return;
+        }
+        VectorMask<Byte> odd = VectorMask.fromArray(B16, ODD_LANES, 0);
+        VectorMask<Float> oddF = VectorMask.fromArray(F, ODD_LANES, 0);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 84L * b;
+            FloatVector dm = FloatVector.broadcast(F, GgmlQuants.f16(src, p + 80)).blend(-GgmlQuants.f16(src, p + 82), oddF);
+            ByteVector q = ByteVector.fromMemorySegment(B16, src, p, ByteOrder.LITTLE_ENDIAN);
+            for (int half = 0; half < 2; half++) {
+                ByteVector a = ByteVector.fromArray(B16, K2_PAIRS, 16 * half).selectFrom(q);
+                ByteVector v = a.and((byte) 15).blend(a.lanewise(VectorOperators.LSHR, 4), odd);
+                for (int part = 0; part < 16 / L; part++)
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(dm).intoArray(dst, 32 * b + 16 * half + part * L);
+            }
+        }
+    }
+
+    private static final byte[] K2_PAIRS = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15};
+
+    /** {@link #k2Scales} a field at a time. */
+    static void k2ScalesScalar(MemorySegment src, long off, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
             long p = off + 84L * b;
             float d = GgmlQuants.f16(src, p + 80), dmin = -GgmlQuants.f16(src, p + 82);
@@ -555,11 +613,46 @@ public final class BlockDots {
     }
 
     /**
-     * A Q3_K row's d·(sc − 32) of its group i of 16 at dst[i], sc unpacked as dequantize_row_q3_K does: the 12 bytes read
-     * as a long and an int. (Read byte by byte, as Q3_K.dequantize does, this loop's bounds checks went back to the
-     * interpreter again and again: C2's predicate from the profile kept failing, a hundred deoptimizations a second.)
+     * A Q3_K row's d·(sc − 32) of its group i of 16 at dst[i], sc unpacked as dequantize_row_q3_K does: one vector of 16
+     * byte lanes, lane i the low (i < 8) or high nibble of scales[i mod 8] and bits 2(i / 4), 2(i / 4) + 1 of
+     * scales[8 + i mod 4] above it. k3ScalesScalar is its twin.
      */
     static void k3Scales(MemorySegment src, long off, int n, float[] dst) {
+        if (L > 16) {
+            k3ScalesScalar(src, off, n, dst);
+            return;
+        }
+        ByteVector low = ByteVector.fromArray(B16, K3_LOW, 0), high = ByteVector.fromArray(B16, K3_HIGH, 0);
+        VectorMask<Byte> upper = VectorMask.fromArray(B16, K3_UPPER, 0), by2 = VectorMask.fromArray(B16, K3_BY2, 0),
+                by4 = VectorMask.fromArray(B16, K3_BY4, 0), by6 = VectorMask.fromArray(B16, K3_BY6, 0);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + 110L * b;
+            float d = GgmlQuants.f16(src, p + 108);
+            // the last 2 bytes of qs, scales[12] and d: 16 bytes that end with the super-block
+            ByteVector q = ByteVector.fromMemorySegment(B16, src, p + 94, ByteOrder.LITTLE_ENDIAN);
+            ByteVector a = low.selectFrom(q), h = high.selectFrom(q);
+            h = h.blend(h.lanewise(VectorOperators.LSHR, 2), by2).blend(h.lanewise(VectorOperators.LSHR, 4), by4)
+                    .blend(h.lanewise(VectorOperators.LSHR, 6), by6);
+            ByteVector v = a.and((byte) 15).blend(a.lanewise(VectorOperators.LSHR, 4), upper)
+                    .or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+            for (int part = 0; part < 16 / L; part++)
+                ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(dst, 16 * b + part * L);
+        }
+    }
+
+    private static final byte[] K3_LOW = {2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5, 6, 7, 8, 9};
+    private static final byte[] K3_HIGH = {10, 11, 12, 13, 10, 11, 12, 13, 10, 11, 12, 13, 10, 11, 12, 13};
+    private static final boolean[] K3_UPPER = {false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true};
+    private static final boolean[] K3_BY2 = {false, false, false, false, true, true, true, true, false, false, false, false, false, false, false, false};
+    private static final boolean[] K3_BY4 = {false, false, false, false, false, false, false, false, true, true, true, true, false, false, false, false};
+    private static final boolean[] K3_BY6 = {false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true};
+
+    /**
+     * {@link #k3Scales} a field at a time, the 12 bytes read as a long and an int. (Read byte by byte, as Q3_K.dequantize
+     * does, this loop's bounds checks went back to the interpreter again and again: C2's predicate from the profile kept
+     * failing, a hundred deoptimizations a second.)
+     */
+    static void k3ScalesScalar(MemorySegment src, long off, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
             long p = off + 110L * b;
             float d = GgmlQuants.f16(src, p + 108);
@@ -578,9 +671,47 @@ public final class BlockDots {
 
     /**
      * The 6-bit scales and mins of a Q4_K or Q5_K row (super-blocks of stride bytes), as d·sc and −dmin·m at dst[2i]
-     * and dst[2i + 1] for its group i of 32.
+     * and dst[2i + 1] for its group i of 32 (get_scale_min_k4). A super-block's 16 values are one vector of 16 byte
+     * lanes: lane k takes byte K4_LOW[k] of scales[12] (its low 6 bits, or for k ≥ 8 its low or high 4 bits) and, for
+     * k ≥ 8, the top 2 bits of byte K4_HIGH[k] above them; then converted and multiplied by d or −dmin. Decoded a field
+     * at a time in scalar code (k4ScalesScalar, its twin) this took about 40 % of a Q4_K row's dot.
      */
     static void k4Scales(MemorySegment src, long off, int stride, int n, float[] dst) {
+        if (L > 16) {
+            k4ScalesScalar(src, off, stride, n, dst);
+            return;
+        }
+        ByteVector low = ByteVector.fromArray(B16, K4_LOW, 0), high = ByteVector.fromArray(B16, K4_HIGH, 0);
+        ByteVector lowMask = ByteVector.fromArray(B16, K4_LOW_MASK, 0), highMask = ByteVector.fromArray(B16, K4_HIGH_MASK, 0);
+        VectorMask<Byte> nibble = VectorMask.fromArray(B16, K4_HIGH_NIBBLE, 0);
+        VectorMask<Float> odd = VectorMask.fromArray(F, ODD_LANES, 0);
+        for (int b = 0; b < n / 256; b++) {
+            long p = off + (long) stride * b;
+            float d = GgmlQuants.f16(src, p), dmin = -GgmlQuants.f16(src, p + 2);
+            // scales[12] and the first 4 bytes of qs, which no lane takes
+            ByteVector q = ByteVector.fromMemorySegment(B16, src, p + 4, ByteOrder.LITTLE_ENDIAN);
+            ByteVector a = low.selectFrom(q), h = high.selectFrom(q);
+            ByteVector v = a.and(lowMask).blend(a.lanewise(VectorOperators.LSHR, 4), nibble)
+                    .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4).and(highMask));
+            FloatVector dm = FloatVector.broadcast(F, d).blend(dmin, odd);
+            for (int part = 0; part < 16 / L; part++)
+                ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(dm).intoArray(dst, 16 * b + part * L);
+        }
+    }
+
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final byte[] K4_LOW = {0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 9, 9, 10, 10, 11, 11};
+    private static final byte[] K4_HIGH = {0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 5, 2, 6, 3, 7};
+    private static final byte[] K4_LOW_MASK = {63, 63, 63, 63, 63, 63, 63, 63, 15, 15, 15, 15, 15, 15, 15, 15};
+    private static final byte[] K4_HIGH_MASK = {0, 0, 0, 0, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30};
+    private static final boolean[] K4_HIGH_NIBBLE = {false, false, false, false, false, false, false, false, false, true, false, true, false, true, false, true};
+    private static final boolean[] ODD_LANES = new boolean[Math.max(L, 16)];
+    static {
+        for (int i = 1; i < ODD_LANES.length; i += 2) ODD_LANES[i] = true;
+    }
+
+    /** {@link #k4Scales} a field at a time. */
+    static void k4ScalesScalar(MemorySegment src, long off, int stride, int n, float[] dst) {
         for (int b = 0; b < n / 256; b++) {
             long p = off + (long) stride * b;
             float d = GgmlQuants.f16(src, p), dmin = -GgmlQuants.f16(src, p + 2);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,6 +27,38 @@ class BlockDotsTest {
                 for (int i = 0; i < step; i++) w[i] = w[i] + w[i + step];
             assertEquals(Float.floatToRawIntBits(w[0]), Float.floatToRawIntBits(BlockDots.sum(lanes)));
         }
+    }
+
+    /**
+     * The K-quants' and IQ4_XS' scales decoded in byte lanes are their scalar twins' floats, bit for bit, for random
+     * super-blocks (any scale bits, NaN and infinite d included) at an odd offset; the row ends with its last super-block,
+     * so a lane load past it would throw.
+     */
+    @Test
+    void scalesInLanesAreTheScalarDecode() {
+        Random r = new Random(9);
+        record Case(String name, int stride, int perBlock, BlockDotsTest.Decode lanes, BlockDotsTest.Decode scalar) {}
+        List<Case> cases = List.of(
+                new Case("Q4_K", 144, 16, (s, o, n, d) -> BlockDots.k4Scales(s, o, 144, n, d), (s, o, n, d) -> BlockDots.k4ScalesScalar(s, o, 144, n, d)),
+                new Case("Q5_K", 176, 16, (s, o, n, d) -> BlockDots.k4Scales(s, o, 176, n, d), (s, o, n, d) -> BlockDots.k4ScalesScalar(s, o, 176, n, d)),
+                new Case("Q2_K", 84, 32, BlockDots::k2Scales, BlockDots::k2ScalesScalar),
+                new Case("Q3_K", 110, 16, BlockDots::k3Scales, BlockDots::k3ScalesScalar),
+                new Case("IQ4_XS", 136, 8, BlockDots::xsScales, BlockDots::xsScalesScalar));
+        for (Case c : cases)
+            for (int blocks : new int[] {1, 2, 3, 11}) {
+                byte[] raw = new byte[3 + c.stride() * blocks];
+                r.nextBytes(raw);
+                MemorySegment src = MemorySegment.ofArray(raw);
+                float[] want = new float[c.perBlock() * blocks], got = new float[want.length];
+                c.scalar().decode(src, 3, 256 * blocks, want);
+                c.lanes().decode(src, 3, 256 * blocks, got);
+                for (int i = 0; i < want.length; i++)
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), c.name() + ", " + blocks + " super-blocks, scale " + i);
+            }
+    }
+
+    interface Decode {
+        void decode(MemorySegment src, long off, int n, float[] dst);
     }
 
     /** Q4_0 decoded in lanes gives the scalar decoder's floats, for random blocks (any scale bits) at any offset. */
