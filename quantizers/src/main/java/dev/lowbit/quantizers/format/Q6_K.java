@@ -31,7 +31,7 @@ final class Q6_K implements WeightFormat {
 
     /** With an importance: quantize_row_q6_K_impl (make_qx_quants weighted by quant_weights as they are). */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
-        quantize(src, srcOff, n, dst, dstOff, importance, impOff, QxLanes.USABLE && LaneEncoders.on());
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff, QxLanes.USABLE && LaneEncoders.q6k());
     }
 
     /**

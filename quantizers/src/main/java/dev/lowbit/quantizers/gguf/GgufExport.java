@@ -103,18 +103,19 @@ public final class GgufExport {
             if (weighting.imatrixFile() != null && weighting.calibration() instanceof Imatrix im) imatrixKeys(b.kv, weighting.imatrixFile(), im);
             List<GgufWriter.TensorSpec> specs = new ArrayList<>();
             List<TensorPlan> plan = new ArrayList<>();
-            long params = 0, dataBytes = 0;
+            long params = 0, dataBytes = 0, q6k = 0;
             for (int i = 0; i < b.items.size(); i++) {
                 HfModel.Item it = b.items.get(i);
                 GgmlType type = b.types.get(i);
                 long[] ne = it.ne();
                 long bytes = type.bytes(ne);
                 params += it.numel();
+                if (type == GgmlType.Q6_K) q6k += it.numel();
                 dataBytes += bytes;
                 plan.add(new TensorPlan(it.name(), type.toString(), ne, bytes, it.source()));
                 specs.add(new GgufWriter.TensorSpec(it.name(), type.id, ne, bytes, o -> writeTensor(it, type, ne, o, weighting, encoder)));
             }
-            LaneEncoders.forJob(params);
+            LaneEncoders.forJob(params, q6k);
             long fileBytes = GgufWriter.fileSize(b.kv, specs);
             if (!dryRun) GgufWriter.write(out, b.kv, specs, progress == null ? null : progress::accept);
             double secs = (System.nanoTime() - t0) / 1e9;
