@@ -213,35 +213,35 @@ public final class BlockDots {
 
     /**
      * The scales d·(ls − 32) of an IQ4_XS row's groups of 32, into dst[0, n/32) (dequantize_row_iq4_xs): a super-block's
-     * 8 in one vector of 8 byte lanes, lane i the nibble i of scales_l[4] and bits 2i, 2i + 1 of scales_h above it.
+     * 8 in the first 8 of L byte lanes, lane i the nibble i of scales_l[4] and bits 2i, 2i + 1 of scales_h above it (the
+     * lanes past 8 repeat them), converted and stored whole: the next super-block's store overwrites the repeats, and
+     * the last one's stay within the scratch ({@link #scratch}: n/8 floats, at least n/32 + 16 from 256 values on).
      * xsScalesScalar is its twin.
      */
     static void xsScales(MemorySegment src, long off, int n, float[] dst) {
-        if (L < 8) {
+        if (L < 8 || L > 16) {
             xsScalesScalar(src, off, n, dst);
             return;
         }
-        ByteVector low = ByteVector.fromArray(B8, XS_LOW, 0), high = ByteVector.fromArray(B8, XS_HIGH, 0);
-        VectorMask<Byte> odd = VectorMask.fromArray(B8, ODD_LANES, 0), by2 = VectorMask.fromArray(B8, XS_BY2, 0),
-                by4 = VectorMask.fromArray(B8, XS_BY4, 0), by6 = VectorMask.fromArray(B8, XS_BY6, 0);
+        ByteVector low = ByteVector.fromArray(B, XS_LOW, 0), high = ByteVector.fromArray(B, XS_HIGH, 0);
+        VectorMask<Byte> odd = VectorMask.fromArray(B, ODD_LANES, 0), by2 = VectorMask.fromArray(B, XS_BY2, 0),
+                by4 = VectorMask.fromArray(B, XS_BY4, 0), by6 = VectorMask.fromArray(B, XS_BY6, 0);
         for (int b = 0; b < n / 256; b++) {
             long p = off + 136L * b;
-            ByteVector q = ByteVector.fromMemorySegment(B8, src, p, ByteOrder.LITTLE_ENDIAN); // d, scales_h, scales_l
+            ByteVector q = bytes(src, p); // d, scales_h, scales_l, then qs
             ByteVector l = low.selectFrom(q), h = high.selectFrom(q);
             h = h.blend(h.lanewise(VectorOperators.LSHR, 2), by2).blend(h.lanewise(VectorOperators.LSHR, 4), by4)
                     .blend(h.lanewise(VectorOperators.LSHR, 6), by6);
             ByteVector v = l.and((byte) 15).blend(l.lanewise(VectorOperators.LSHR, 4), odd)
                     .or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-            ((FloatVector) v.convertShape(VectorOperators.B2F, F8, 0)).mul(GgmlQuants.f16(src, p)).intoArray(dst, 8 * b);
+            widen(v).mul(GgmlQuants.f16(src, p)).intoArray(dst, 8 * b);
         }
     }
 
-    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final byte[] XS_LOW = {4, 4, 5, 5, 6, 6, 7, 7}, XS_HIGH = {2, 2, 2, 2, 3, 3, 3, 3};
-    private static final boolean[] XS_BY2 = {false, true, false, false, false, true, false, false};
-    private static final boolean[] XS_BY4 = {false, false, true, false, false, false, true, false};
-    private static final boolean[] XS_BY6 = {false, false, false, true, false, false, false, true};
+    private static final byte[] XS_LOW = {4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7}, XS_HIGH = {2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3, 3};
+    private static final boolean[] XS_BY2 = {false, true, false, false, false, true, false, false, false, true, false, false, false, true, false, false};
+    private static final boolean[] XS_BY4 = {false, false, true, false, false, false, true, false, false, false, true, false, false, false, true, false};
+    private static final boolean[] XS_BY6 = {false, false, false, true, false, false, false, true, false, false, false, true, false, false, false, true};
 
     /** {@link #xsScales} a field at a time. */
     static void xsScalesScalar(MemorySegment src, long off, int n, float[] dst) {
