@@ -184,7 +184,8 @@ public record FourBit(Codebook4 codebook, int block, long[] shape, byte[] packed
                     // NF4 codes the chunk's blocks (not the all-zero ones) in one call, the error in its vector lanes
                     for (int b = c0; b < c1; b++) {
                         scale[b - c0] = dq ? DoubleQuant.scale(map, dqCodes, nested, offset, b) : absmax[b];
-                        inv[b - c0] = cb == Codebook4.NF4 && absmax[b] != 0 ? 1f / absmax[b] : 0;
+                        float r = 1f / absmax[b]; // infinite for a subnormal absmax: such a block is coded by the scalar loop
+                        inv[b - c0] = cb == Codebook4.NF4 && absmax[b] != 0 && Float.isFinite(r) ? r : 0;
                     }
                     if (cb == Codebook4.NF4) Nf4Codes.codes(v, 0, count, block, inv, scale, codes, 0, local);
                     for (int b = c0; b < c1; b++) {

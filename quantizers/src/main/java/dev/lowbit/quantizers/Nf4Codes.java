@@ -38,8 +38,11 @@ public final class Nf4Codes {
      * may be partial), block k with inv[k]: codes of v[off + i] into codes[cOff + i]; and each value's error against
      * its code's value × scale[k] (what bitsandbytes dequantizes) added to err in the same pass: the pivot compares
      * that count the code also pick its value (a blend per pivot), so no table lookup and no second loop. A block whose
-     * inv[k] is 0 is skipped (the caller codes it). The error partials stay in vector lanes across the blocks and reach
-     * err once.
+     * inv[k] is 0 is skipped (the caller codes it); the others' inv[k] are finite. The error partials stay in vector
+     * lanes across the blocks and reach err once. No vector operation is called on a vector carried across iterations
+     * (the code count, the value, the partials): C2 parses such a receiver with its declared type and inlines the operation only from the call site's
+     * profile, and compiled before that profile was complete (this method reaches C2 at a twentieth of the usual
+     * counts) about one 1.1B NF4 export in 10 ran here on allocated vectors (3.3-3.8 s against 2.4-2.6).
      */
     public static void codes(float[] v, int off, int count, int block, float[] inv, float[] scale, int[] codes, int cOff, QuantError.Acc err) {
         FloatVector sig = FloatVector.zero(F), sq = FloatVector.zero(F);
@@ -51,17 +54,18 @@ public final class Nf4Codes {
             int len = Math.min(block, count - start), i = 0;
             for (; i < F.loopBound(len); i += F.length()) {
                 FloatVector o = FloatVector.fromArray(F, v, off + start + i), x = o.mul(iv).max(-1f).min(1f), q = FloatVector.broadcast(F, VALUES[0]);
-                IntVector c = IntVector.zero(I);
+                // x ≤ pivot counted, as −1 per mask lane, for the code 15 − that count (x is not NaN: inv is finite)
+                IntVector notBelow = IntVector.zero(I);
                 for (int p = 0; p < Codebook4.NF4_PIVOTS.length; p++) {
-                    VectorMask<Float> gt = x.compare(VectorOperators.GT, Codebook4.NF4_PIVOTS[p]);
-                    c = c.add(1, gt.cast(I));
-                    q = q.blend(VALUES[p + 1], gt);
+                    VectorMask<Float> le = x.compare(VectorOperators.LE, Codebook4.NF4_PIVOTS[p]);
+                    notBelow = ((IntVector) le.cast(I).toVector()).add(notBelow);
+                    q = FloatVector.broadcast(F, VALUES[p + 1]).blend(q, le);
                 }
-                c.intoArray(codes, cOff + start + i);
-                FloatVector e = o.sub(q.mul(s));
+                IntVector.broadcast(I, Codebook4.NF4_PIVOTS.length).add(notBelow).intoArray(codes, cOff + start + i);
+                FloatVector e = o.sub(FloatVector.broadcast(F, s).mul(q));
                 sig = o.fma(o, sig);
                 sq = e.fma(e, sq);
-                max = max.max(e.abs().reinterpretAsInts());
+                max = e.abs().reinterpretAsInts().max(max);
             }
             inLanes += i;
             for (; i < len; i++) {

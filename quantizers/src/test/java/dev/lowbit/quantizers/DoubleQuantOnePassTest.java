@@ -47,6 +47,28 @@ class DoubleQuantOnePassTest {
     }
 
     /**
+     * A block whose absmax is subnormal has an infinite 1/absmax (its zeros scale to NaN): the one pass codes it as the
+     * two-pass path does, byte for byte.
+     */
+    @Test
+    void subnormalBlocksAsTwoPasses() {
+        Random r = new Random(11);
+        int n = 64 * 300;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 0.02);
+        for (int b = 3; b < 300; b += 7)
+            for (int i = 64 * b; i < 64 * b + 64; i++) v[i] = i % 3 == 0 ? 0f : (float) (r.nextGaussian() * 1e-39);
+        ArraySource src = new ArraySource(v);
+        FourBit two = FourBit.quantize(src, Codebook4.NF4, 64, true, "w", null, false);
+        float[] plain = new float[n / 64];
+        for (int b = 0; b < plain.length; b++)
+            for (int i = 64 * b; i < 64 * b + 64; i++) plain[b] = Math.max(plain[b], Math.abs(v[i]));
+        FourBit one = FourBit.quantize(src, Codebook4.NF4, 64, true, "w", null, false, TorchSum.mean(plain));
+        assertArrayEquals(two.packed(), one.packed());
+        assertArrayEquals(two.absmax(), one.absmax());
+    }
+
+    /**
      * The one-pass error statistics, plain scales and double-quantized ones, equal those computed here in double from
      * the source and dequantizeAll() (code value × the scale it dequantizes with).
      */
