@@ -1,7 +1,7 @@
 package dev.lowbit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.gguf.GgufConfig;
 import dev.lowbit.formats.gguf.GgufFile;
@@ -46,8 +46,7 @@ final class Checks {
         String why = null;
         if (cb.vocab() != cc.vocab()) why = "vocab_size " + cb.vocab() + " vs " + cc.vocab();
         else if (Files.isRegularFile(tb) && Files.isRegularFile(tc) && Files.mismatch(tb, tc) != -1) {
-            ObjectMapper m = new ObjectMapper();
-            JsonNode b = m.readTree(tb.toFile()), c = m.readTree(tc.toFile());
+            JsonNode b = JsonTree.read(tb), c = JsonTree.read(tc);
             if (!b.path("model").path("vocab").equals(c.path("model").path("vocab"))) why = "their tokenizer.json vocabularies differ";
             else if (!b.path("model").path("merges").equals(c.path("model").path("merges"))) why = "their tokenizer.json merges differ";
             else if (!b.path("added_tokens").equals(c.path("added_tokens"))) why = "their tokenizer.json added tokens differ";

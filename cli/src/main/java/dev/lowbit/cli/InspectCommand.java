@@ -1,10 +1,10 @@
 package dev.lowbit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.Inspection;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufFile;
@@ -90,8 +90,6 @@ final class InspectCommand implements Callable<Integer> {
         return 0;
     }
 
-    static final ObjectMapper OM = new ObjectMapper();
-
     /** Stored tensors grouped under the weight they belong to, with the format read from quant_state or lowbit metadata. */
     static List<Weight> weights(Path model, Inspection r) throws Exception {
         if (GgufFile.isGguf(model)) // GGUF: one stored tensor per weight, its type is its format
@@ -101,7 +99,7 @@ final class InspectCommand implements Callable<Integer> {
         try (Checkpoint ck = Checkpoint.open(model)) {
             for (var e : ck.metadata().entrySet()) {
                 if (!e.getKey().startsWith("lowbit:")) continue;
-                JsonNode d = OM.readTree(e.getValue());
+                JsonNode d = JsonTree.read(e.getValue());
                 String scheme = d.path("scheme").asText("?");
                 String f = scheme + (d.has("block") ? (scheme.startsWith("int4") ? ", group " : ", block ") + d.get("block").asInt() : "")
                         + (d.path("double_quant").asBoolean(false) ? ", double quant" : "") + " (lowbit)";
@@ -111,7 +109,7 @@ final class InspectCommand implements Callable<Integer> {
             for (Tensor t : ck.tensors()) {
                 int i = t.name().indexOf(".quant_state.bitsandbytes__");
                 if (i >= 0) {
-                    JsonNode d = OM.readTree(t.data().toArray(ValueLayout.JAVA_BYTE));
+                    JsonNode d = JsonTree.read(t.data().toArray(ValueLayout.JAVA_BYTE));
                     String f = d.path("quant_type").asText("?") + ", block " + d.path("blocksize").asInt() + (d.has("nested_blocksize") ? ", double quant" : "")
                             + ", compute " + d.path("dtype").asText("?") + " (bitsandbytes)";
                     formats.put(t.name().substring(0, i), f);

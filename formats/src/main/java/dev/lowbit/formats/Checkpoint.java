@@ -86,7 +86,7 @@ public final class Checkpoint implements AutoCloseable {
     private static Checkpoint sharded(Path dir, Path index, Arena arena) {
         JsonNode root;
         try {
-            root = SafetensorsFile.JSON.readTree(index.toFile());
+            root = JsonTree.readStrict(index);
         } catch (IOException e) {
             throw new FormatException(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

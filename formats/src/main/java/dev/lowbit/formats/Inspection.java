@@ -53,13 +53,13 @@ public record Inspection(String path, String architecture, long parameters, long
         Map<String, Long> out = new HashMap<>();
         try {
             for (var e : ck.metadata().entrySet()) {
-                if (e.getKey().startsWith("lowbit:")) out.put(e.getKey().substring(7), numel(SafetensorsFile.JSON.readTree(e.getValue()).get("shape")));
+                if (e.getKey().startsWith("lowbit:")) out.put(e.getKey().substring(7), numel(JsonTree.readStrict(e.getValue()).get("shape")));
             }
             for (Tensor t : ck.tensors()) {
                 int i = t.name().indexOf(".quant_state.bitsandbytes__");
                 if (i < 0) continue;
                 byte[] json = t.data().toArray(ValueLayout.JAVA_BYTE);
-                out.put(t.name().substring(0, i), numel(SafetensorsFile.JSON.readTree(json).get("shape")));
+                out.put(t.name().substring(0, i), numel(JsonTree.readStrict(json).get("shape")));
             }
         } catch (IOException e) {
             throw new FormatException(ck.dir(), "quantization description is not valid JSON");

@@ -2,6 +2,7 @@ package dev.lowbit.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
@@ -30,7 +31,7 @@ public final class Manifest {
 
     /** Compresses the safetensors of dir in place (each through a temp file) and writes manifest.json. */
     public static void compress(Path dir, int level) throws IOException {
-        ObjectNode m = SafetensorsFile.JSON.createObjectNode();
+        ObjectNode m = JsonNodeFactory.instance.objectNode();
         m.put("format", "lowbit-manifest/1").put("compression", "zstd");
         ArrayNode files = m.putArray("files");
         for (Path f : list(dir)) {
@@ -50,14 +51,14 @@ public final class Manifest {
                 e.put("name", name).put("size", Files.size(f)).put("sha256", sha256(f));
             }
         }
-        AtomicFiles.write(dir.resolve(FILE), out -> SafetensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValue(out, m));
+        AtomicFiles.write(dir.resolve(FILE), out -> JsonTree.write(out, m));
     }
 
     /** Checks every file of the manifest; returns the problems found (empty when the folder is intact). */
     public static List<String> verify(Path dir) throws IOException {
         Path mf = dir.resolve(FILE);
         if (!Files.isRegularFile(mf)) throw new FormatException(mf, "no manifest.json in this folder");
-        JsonNode m = SafetensorsFile.JSON.readTree(mf.toFile());
+        JsonNode m = JsonTree.readStrict(mf);
         List<String> problems = new ArrayList<>();
         for (JsonNode e : m.path("files")) {
             String name = e.path("name").asText();

@@ -1,7 +1,6 @@
 package dev.lowbit.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
@@ -32,7 +31,7 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing config.json");
         JsonNode root;
         try {
-            root = SafetensorsFile.JSON.readTree(file.toFile());
+            root = JsonTree.readStrict(file);
         } catch (IOException e) {
             throw new FormatException(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
@@ -77,7 +76,7 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
 
     /** Writes the (possibly rewritten) raw config, pretty printed, through a temp file and rename. */
     public static void write(ObjectNode raw, Path file) throws IOException {
-        AtomicFiles.write(file, out -> SafetensorsFile.JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValue(out, raw));
+        AtomicFiles.write(file, out -> JsonTree.write(out, raw));
     }
 
     private record Fields(Path file, ObjectNode c) {

@@ -1,11 +1,7 @@
 package dev.lowbit.formats;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,10 +25,6 @@ import java.util.Set;
 /** One safetensors file mapped read-only; opening reads only the header. Strictly validated. */
 public final class SafetensorsFile {
     public static final long MAX_HEADER = 100_000_000L;
-    static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS)
-            .build();
     private static final Set<String> NEWER_DTYPES =
             Set.of("F4", "F6_E2M3", "F6_E3M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64");
 
@@ -98,9 +90,9 @@ public final class SafetensorsFile {
         if (!header.startsWith("{")) throw new FormatException(path, "header does not start with '{'");
         JsonNode root;
         try {
-            root = JSON.readTree(header);
-        } catch (JsonProcessingException e) {
-            String msg = e.getOriginalMessage();
+            root = JsonTree.readStrict(header);
+        } catch (IOException e) { // only JsonProcessingException: the header is a string
+            String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : String.valueOf(e.getMessage());
             if (msg.startsWith("Duplicate field")) throw new FormatException(path, "duplicate entry in header: " + msg.substring(msg.indexOf('\'')));
             throw new FormatException(path, "header is not valid JSON: " + firstLine(msg));
         }

@@ -1,6 +1,7 @@
 package dev.lowbit.formats;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -73,8 +74,8 @@ public final class SafetensorsWriter {
             return List.of(p);
         }
         List<Path> written = new ArrayList<>();
-        ObjectNode index = SafetensorsFile.JSON.createObjectNode();
-        ObjectNode map = SafetensorsFile.JSON.createObjectNode();
+        ObjectNode index = JsonNodeFactory.instance.objectNode();
+        ObjectNode map = JsonNodeFactory.instance.objectNode();
         long total = 0;
         for (int i = 0; i < shards.size(); i++) {
             String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
@@ -89,7 +90,7 @@ public final class SafetensorsWriter {
         ObjectNode sortedMap = index.putObject("weight_map");
         map.properties().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> sortedMap.set(e.getKey(), e.getValue()));
         Path idx = dir.resolve(Checkpoint.INDEX);
-        AtomicFiles.write(idx, out -> SafetensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValue(out, index));
+        AtomicFiles.write(idx, out -> JsonTree.write(out, index));
         written.add(idx);
         return written;
     }
@@ -107,7 +108,7 @@ public final class SafetensorsWriter {
     }
 
     static byte[] header(Map<String, String> metadata, List<TensorSource> sorted) {
-        ObjectNode h = SafetensorsFile.JSON.createObjectNode();
+        ObjectNode h = JsonNodeFactory.instance.objectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = h.putObject("__metadata__");
             new LinkedHashMap<>(metadata).forEach(m::put);
@@ -121,7 +122,7 @@ public final class SafetensorsWriter {
             e.putArray("data_offsets").add(off).add(off + s.byteSize());
             off += s.byteSize();
         }
-        byte[] json = h.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] json = JsonTree.compact(h).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         byte[] out = new byte[padded];
         System.arraycopy(json, 0, out, 0, json.length);

@@ -1,6 +1,10 @@
 package dev.lowbit.formats;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.samples.Samples;
@@ -24,6 +28,12 @@ import org.junit.jupiter.api.Named;
  * mutates headers rather than megabytes of weights.
  */
 final class FuzzSeeds {
+    /** The JSON reading of SafetensorsFile (duplicate keys refused, NaN read), with Jackson's ObjectMapper. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
     private FuzzSeeds() {}
 
     private static Path scratch;
@@ -94,7 +104,7 @@ final class FuzzSeeds {
         ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         int n = (int) b.getLong(0);
         try {
-            ObjectNode header = (ObjectNode) SafetensorsFile.JSON.readTree(new String(file, 8, n, StandardCharsets.UTF_8));
+            ObjectNode header = (ObjectNode) JSON.readTree(new String(file, 8, n, StandardCharsets.UTF_8));
             List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) entries.add(it.next());
             entries.sort((x, y) -> Long.compare(x.getValue().path("data_offsets").path(0).asLong(), y.getValue().path("data_offsets").path(0).asLong()));
@@ -113,7 +123,7 @@ final class FuzzSeeds {
                 t.putArray("data_offsets").add(pos).add(pos + bytes);
                 pos += bytes;
             }
-            byte[] h = SafetensorsFile.JSON.writeValueAsBytes(header);
+            byte[] h = JSON.writeValueAsBytes(header);
             return ByteBuffer.allocate(8 + h.length + (int) pos).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

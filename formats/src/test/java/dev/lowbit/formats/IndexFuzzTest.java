@@ -46,14 +46,14 @@ class IndexFuzzTest {
     static Stream<Named<byte[]>> seeds() {
         List<Named<byte[]>> seeds = new ArrayList<>();
         // The embedded sample has one file: its index is the one transformers would write for it.
-        ObjectNode index = SafetensorsFile.JSON.createObjectNode();
+        ObjectNode index = FuzzSeeds.JSON.createObjectNode();
         index.putObject("metadata").put("total_size", 0);
         ObjectNode map = index.putObject("weight_map");
         try (Arena arena = Arena.ofConfined()) {
             for (String name : SafetensorsFile.open(model().resolve("model.safetensors"), arena).tensors().keySet()) map.put(name, "model.safetensors");
         }
         try {
-            seeds.add(Named.of("samples/tiny-llama (as one shard)", SafetensorsFile.JSON.writeValueAsBytes(index)));
+            seeds.add(Named.of("samples/tiny-llama (as one shard)", FuzzSeeds.JSON.writeValueAsBytes(index)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -69,7 +69,7 @@ class IndexFuzzTest {
         Path d = model(), file = d.resolve(Checkpoint.INDEX);
         Files.write(file, input);
         try (Checkpoint ck = Checkpoint.open(d)) {
-            var map = SafetensorsFile.JSON.readTree(input).get("weight_map");
+            var map = FuzzSeeds.JSON.readTree(input).get("weight_map");
             assertEquals(map.size(), ck.tensors().size());
             map.fieldNames().forEachRemaining(n -> assertEquals(n, ck.tensor(n).name()));
         } catch (FormatException e) {

@@ -1,9 +1,11 @@
 package dev.lowbit.quantizers;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.TensorSource;
 import dev.lowbit.quantizers.calib.Weighting;
@@ -14,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -24,7 +25,6 @@ import java.util.function.Consumer;
  * the first part is written and is dropped after the last, so one weight at a time is held on the heap.
  */
 public final class WeightQuantizer {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Recipe r;
     private final Tensor t;
     private final FloatSource src;
@@ -178,16 +178,10 @@ public final class WeightQuantizer {
 
     /** The lowbit layout's __metadata__ entry of a weight: its format (scheme and block), source dtype and logical shape. */
     private String describe(long[] shape, int block) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("scheme", r.scheme().cliName());
-        m.put("block", block);
-        m.put("dtype", t.dtype().name());
-        m.put("shape", shape);
-        try {
-            return JSON.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        ObjectNode m = JsonNodeFactory.instance.objectNode().put("scheme", r.scheme().cliName()).put("block", block).put("dtype", t.dtype().name());
+        ArrayNode dims = m.putArray("shape");
+        for (long d : shape) dims.add(d);
+        return JsonTree.compact(m);
     }
 
     interface Extract {

@@ -1,6 +1,6 @@
 package dev.lowbit.validate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FloatBits;
@@ -29,7 +29,7 @@ public final class BenchFixture {
     }
 
     public static void write(Path dir, Shape s, DType dtype) throws IOException {
-        ObjectNode c = new ObjectMapper().createObjectNode();
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.putArray("architectures").add("LlamaForCausalLM");
         c.put("model_type", "llama").put("hidden_size", s.hidden()).put("num_hidden_layers", s.layers())
                 .put("num_attention_heads", s.heads()).put("num_key_value_heads", s.kvHeads())

@@ -2,6 +2,7 @@ package dev.lowbit.validate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.lowbit.formats.JsonTree;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -64,7 +65,7 @@ public final class Provenance {
         Path cfg = Files.isDirectory(model) ? model.resolve("config.json") : model.resolveSibling("config.json");
         if (!Files.isRegularFile(cfg)) return null;
         try {
-            JsonNode q = JsonOut.MAPPER.readTree(cfg.toFile()).get("quantization_config");
+            JsonNode q = JsonTree.read(cfg).get("quantization_config");
             return q == null || q.isNull() ? null : q;
         } catch (IOException e) {
             return null;

@@ -1,9 +1,10 @@
 package dev.lowbit.quantizers.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.gguf.GgufValue;
 import dev.lowbit.formats.gguf.GgufValueType;
 import java.io.IOException;
@@ -33,7 +34,6 @@ import java.util.regex.Pattern;
 final class GgufVocab {
     private GgufVocab() {}
 
-    static final ObjectMapper JSON = new ObjectMapper();
 
     static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
@@ -55,7 +55,7 @@ final class GgufVocab {
 
     static JsonNode readJson(Path f) {
         try {
-            return JSON.readTree(f.toFile());
+            return JsonTree.read(f);
         } catch (IOException e) {
             throw new FormatException(f, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
@@ -69,7 +69,7 @@ final class GgufVocab {
         boolean spm = (arch.equals("llama") || arch.equals("qwen2")) && Files.isRegularFile(dir.resolve("tokenizer.model"));
         if (!spm && !Files.isRegularFile(tj))
             throw new FormatException(dir, "no tokenizer.json" + (arch.equals("llama") ? " or tokenizer.model" : "") + ": GGUF needs the vocabulary");
-        JsonNode tok = Files.isRegularFile(tj) ? readJson(tj) : JSON.createObjectNode();
+        JsonNode tok = Files.isRegularFile(tj) ? readJson(tj) : JsonNodeFactory.instance.objectNode();
         if (spm) sentencePiece(dir, tok, tcfg, config, kv, warn);
         else if (arch.equals("llama") && isLlamaHf(tok)) llamaHf(dir, tok, tcfg, config, kv, warn);
         else gpt2(dir, tok, tcfg, config, kv, warn);
@@ -508,7 +508,7 @@ final class GgufVocab {
             Path jinja = dir.resolve("chat_template.jinja"), cjson = dir.resolve("chat_template.json");
             JsonNode alt = null;
             try {
-                if (Files.isRegularFile(jinja)) alt = JSON.getNodeFactory().textNode(Files.readString(jinja));
+                if (Files.isRegularFile(jinja)) alt = JsonNodeFactory.instance.textNode(Files.readString(jinja));
                 else if (Files.isRegularFile(cjson)) alt = readJson(cjson).get("chat_template");
             } catch (IOException e) {
                 throw new FormatException(jinja, "cannot read: " + e.getMessage());

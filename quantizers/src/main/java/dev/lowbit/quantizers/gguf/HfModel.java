@@ -1,9 +1,11 @@
 package dev.lowbit.quantizers.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufValue;
@@ -171,11 +173,11 @@ final class HfModel implements AutoCloseable {
     /** rope_parameters (5.x) or rope_scaling (4.x), with rope_theta and rope_type mirrored in as TextModel does. */
     ObjectNode ropeParameters() {
         JsonNode rp = config.has("rope_parameters") ? config.get("rope_parameters") : config.get("rope_scaling");
-        ObjectNode p = rp instanceof ObjectNode o && !o.isEmpty() ? o.deepCopy() : GgufVocab.JSON.createObjectNode();
+        ObjectNode p = rp instanceof ObjectNode o && !o.isEmpty() ? o.deepCopy() : JsonNodeFactory.instance.objectNode();
         if (!p.has("full_attention") && !p.has("sliding_attention")) {
             JsonNode theta = find("global_rope_theta", "rope_global_theta", "rope_theta_global", "rope_theta", "rotary_emb_base");
             if (theta == null && (arch.equals("llama") || arch.equals("qwen2")) && !p.has("rope_theta"))
-                theta = GgufVocab.JSON.getNodeFactory().numberNode(10000.0); // LlamaConfig / Qwen2Config default
+                theta = JsonNodeFactory.instance.numberNode(10000.0); // LlamaConfig / Qwen2Config default
             if (!p.has("rope_theta") && theta != null) p.set("rope_theta", theta);
             if (!p.has("rope_type") && p.has("type") && !p.get("type").isNull()) p.set("rope_type", p.get("type"));
         }
@@ -447,7 +449,7 @@ final class HfModel implements AutoCloseable {
 
     private JsonNode safeJson(Path f) {
         try {
-            return GgufVocab.JSON.readTree(f.toFile());
+            return JsonTree.read(f);
         } catch (IOException e) {
             return null; // the converter ignores an invalid generation_config.json too
         }
@@ -516,7 +518,7 @@ final class HfModel implements AutoCloseable {
                 JsonNode ln = find("layer_norm_eps", "layer_norm_epsilon", "norm_epsilon");
                 if (ln != null) f32(kv, "attention.layer_norm_epsilon", ln.asDouble());
                 JsonNode headDim = find("head_dim");
-                if (headDim == null && llama) headDim = GgufVocab.JSON.getNodeFactory().numberNode(hidden() / heads()); // LlamaConfig fills it in
+                if (headDim == null && llama) headDim = JsonNodeFactory.instance.numberNode(hidden() / heads()); // LlamaConfig fills it in
                 if (headDim != null) {
                     u32(kv, "attention.key_length", headDim.asLong());
                     u32(kv, "attention.value_length", headDim.asLong());

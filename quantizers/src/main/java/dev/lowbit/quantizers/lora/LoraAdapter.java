@@ -1,9 +1,9 @@
 package dev.lowbit.quantizers.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +23,6 @@ import java.util.regex.Pattern;
  * (modules_to_save, trained biases) replace the base's. Adapters are small: held on the heap.
  */
 public final class LoraAdapter {
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String PREFIX = "base_model.model.";
 
     /** One target module: W' = W + scale · B·A. */
@@ -44,7 +43,7 @@ public final class LoraAdapter {
         if (!Files.isRegularFile(cfgFile)) throw new FormatException(dir, "not a PEFT adapter folder: no adapter_config.json");
         JsonNode c;
         try {
-            c = JSON.readTree(cfgFile.toFile());
+            c = JsonTree.read(cfgFile);
         } catch (IOException e) {
             throw new FormatException(cfgFile, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -1,8 +1,8 @@
 package dev.lowbit.validate.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -84,7 +84,7 @@ public record GenerationConfig(int maxNewTokens, boolean doSample, double temper
 
     private static JsonNode read(Path f) {
         try {
-            return new ObjectMapper().readTree(f.toFile());
+            return JsonTree.read(f);
         } catch (IOException e) {
             throw new FormatException(f, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

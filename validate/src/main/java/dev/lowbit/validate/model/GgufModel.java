@@ -1,6 +1,5 @@
 package dev.lowbit.validate.model;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.ModelConfig;
@@ -26,7 +25,6 @@ import java.util.Map;
 public final class GgufModel {
     private GgufModel() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Opens a .gguf file as a Transformer; overrides replace keys of the synthesized config. */
     static Transformer open(Path file, Map<String, Object> overrides) {
@@ -34,7 +32,7 @@ public final class GgufModel {
         try {
             GgufFile f = GgufFile.open(file, arena);
             ObjectNode raw = GgufConfig.of(f);
-            overrides.forEach((k, v) -> raw.set(k, JSON.valueToTree(v)));
+            Transformer.override(raw, overrides);
             ModelConfig c = ModelConfig.parse(file, raw);
             return new Transformer(c, bind(c, f), arena::close, file);
         } catch (RuntimeException e) {

@@ -1,10 +1,10 @@
 package dev.lowbit.validate.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.DType;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.kernels.BlockWeights;
 import dev.lowbit.kernels.FourBitWeights;
@@ -24,7 +24,6 @@ import java.util.Map;
 
 /** Finds a weight written by `lowbit quantize` in either layout and binds it to its kernel layout. */
 final class QuantizedWeights {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Checkpoint ck;
     private final Map<String, String> metadata;
 
@@ -56,10 +55,10 @@ final class QuantizedWeights {
     Weights find(String name, int rows, int cols) {
         try {
             String lowbit = metadata.get("lowbit:" + name);
-            if (lowbit != null) return lowbit(name, JSON.readTree(lowbit), rows, cols);
+            if (lowbit != null) return lowbit(name, JsonTree.read(lowbit), rows, cols);
             for (Codebook4 cb : Codebook4.values()) {
                 String state = name + ".quant_state.bitsandbytes__" + cb.bnbName();
-                if (ck.has(state)) return bnbFourBit(name, cb, JSON.readTree(new String(bytes(ck.tensor(state)), StandardCharsets.UTF_8)), rows, cols);
+                if (ck.has(state)) return bnbFourBit(name, cb, JsonTree.read(new String(bytes(ck.tensor(state)), StandardCharsets.UTF_8)), rows, cols);
             }
             String base = name.endsWith(".weight") ? name.substring(0, name.length() - 7) : name;
             if (ck.has(base + ".SCB") && ck.has(name) && ck.tensor(name).dtype() == DType.I8) {
@@ -77,7 +76,7 @@ final class QuantizedWeights {
         String version = metadata.get("lowbit.format");
         if (!Integer.toString(Layout.LOWBIT_FORMAT).equals(version))
             throw new FormatException(ck.dir(), w, "lowbit layout format " + version + " is not " + Layout.LOWBIT_FORMAT + " (written by an older lowbit): quantize the model again");
-        check(w, new long[] {rows, cols}, JSON.convertValue(d.get("shape"), long[].class));
+        check(w, new long[] {rows, cols}, longs(d.get("shape")));
         WeightFormat f = WeightFormats.lowbit(d.path("scheme").asText(), d.path("block").asInt(), cols);
         if (f == null) throw new FormatException(ck.dir(), w, "unknown lowbit scheme '" + d.path("scheme").asText() + "'");
         try {
@@ -88,7 +87,7 @@ final class QuantizedWeights {
     }
 
     private Weights bnbFourBit(String w, Codebook4 cb, JsonNode state, int rows, int cols) {
-        check(w, new long[] {rows, cols}, JSON.convertValue(state.get("shape"), long[].class));
+        check(w, new long[] {rows, cols}, longs(state.get("shape")));
         int block = state.path("blocksize").asInt();
         float[] absmax;
         if (state.has("nested_offset")) {
@@ -100,6 +99,14 @@ final class QuantizedWeights {
             for (int i = 0; i < codes.length; i++) absmax[i] = map[codes[i] & 0xff] * nested[i / nb] + offset;
         } else absmax = ck.tensor(w + ".absmax").toFloatArray();
         return new FourBitWeights(ck.tensor(w).data(), absmax, cb, block, rows, cols);
+    }
+
+    /** A JSON array of integers as longs (null when absent or not an array). */
+    private static long[] longs(JsonNode a) {
+        if (a == null || !a.isArray()) return null;
+        long[] out = new long[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asLong();
+        return out;
     }
 
     private void check(String w, long[] want, long[] got) {

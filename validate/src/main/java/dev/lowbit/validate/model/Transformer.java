@@ -1,6 +1,7 @@
 package dev.lowbit.validate.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.FormatException;
@@ -27,7 +28,6 @@ public final class Transformer implements AutoCloseable {
     private final ModelWeights w;
     private final ModelConfig c;
     private final VectorOps ops = Kernels.ops();
-    private static final ObjectMapper SHARED_JSON = new ObjectMapper();
     private final RopeTables rope;
     private final boolean interleaved;
     private final float[] slopes;
@@ -69,12 +69,19 @@ public final class Transformer implements AutoCloseable {
         return open(dir, Map.of());
     }
 
+    /** Sets config keys to values (maps, lists, numbers, strings) as JSON; ObjectMapper only when there are some. */
+    static void override(ObjectNode raw, Map<String, Object> overrides) {
+        if (overrides.isEmpty()) return;
+        ObjectMapper m = new ObjectMapper();
+        overrides.forEach((k, v) -> raw.set(k, m.valueToTree(v)));
+    }
+
     /** As open(dir), with config.json keys overridden for this run (e.g. the ALiBi slope scale given on the command line). */
     public static Transformer open(Path dir, Map<String, Object> overrides) {
         if (GgufFile.isGguf(dir) && Files.isRegularFile(dir)) return GgufModel.open(dir, overrides);
         ModelConfig read = ModelConfig.read(dir);
         var raw = read.raw().deepCopy();
-        overrides.forEach((k, v) -> raw.set(k, SHARED_JSON.valueToTree(v)));
+        override(raw, overrides);
         ModelConfig cfg = ModelConfig.parse(dir.resolve("config.json"), raw);
         Checkpoint ck = Checkpoint.open(dir);
         try {

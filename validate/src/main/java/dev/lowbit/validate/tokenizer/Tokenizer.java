@@ -1,9 +1,9 @@
 package dev.lowbit.validate.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.lowbit.formats.FormatException;
+import dev.lowbit.formats.JsonTree;
 import dev.lowbit.formats.gguf.GgufFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -134,7 +134,7 @@ public final class Tokenizer {
         Path file = Files.isDirectory(modelDir) ? modelDir.resolve("tokenizer.json") : modelDir;
         if (!Files.isRegularFile(file)) throw new FormatException(file, "missing tokenizer.json");
         try {
-            return new Tokenizer(file, new ObjectMapper().readTree(file.toFile()));
+            return new Tokenizer(file, JsonTree.read(file));
         } catch (IOException e) {
             throw new FormatException(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -1,0 +1,164 @@
+package dev.lowbit.formats;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * JSON trees (Jackson's {@link JsonNode}) read and written with jackson-core's streaming parser and generator, giving
+ * the trees and bytes {@code ObjectMapper.readTree} and {@code writerWithDefaultPrettyPrinter()} give (JsonTreeTest
+ * compares them on every JSON file of the samples). ObjectMapper is kept off the paths every command takes: its
+ * first use costs about 90 ms of a command's start (its static settings build a SimpleDateFormat, and reading a tree
+ * goes through its deserializer machinery, all of it cold), against 60 ms for the streaming parse of an 82M model's
+ * config.json, tokenizer_config.json and tokenizer.json together.
+ */
+public final class JsonTree {
+    private JsonTree() {}
+
+    /** As {@code new ObjectMapper()} reads: a repeated key keeps its first place and its last value; no NaN. */
+    private static final JsonFactory PLAIN = new JsonFactory();
+    /** safetensors headers and lowbit's own files: a repeated key is an error ("Duplicate field 'x'"); NaN is read. */
+    private static final JsonFactory STRICT = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    /** The tree of a JSON file; a {@link MissingNode} when the file is empty. */
+    public static JsonNode read(Path file) throws IOException {
+        try (JsonParser p = PLAIN.createParser(file.toFile())) {
+            return tree(p);
+        }
+    }
+
+    public static JsonNode read(String json) throws IOException {
+        try (JsonParser p = PLAIN.createParser(json)) {
+            return tree(p);
+        }
+    }
+
+    public static JsonNode read(byte[] json) throws IOException {
+        try (JsonParser p = PLAIN.createParser(json)) {
+            return tree(p);
+        }
+    }
+
+    /** As {@link #read(Path)}, refusing repeated keys and reading NaN and Infinity. */
+    public static JsonNode readStrict(Path file) throws IOException {
+        try (JsonParser p = STRICT.createParser(file.toFile())) {
+            return tree(p);
+        }
+    }
+
+    public static JsonNode readStrict(String json) throws IOException {
+        try (JsonParser p = STRICT.createParser(json)) {
+            return tree(p);
+        }
+    }
+
+    public static JsonNode readStrict(byte[] json) throws IOException {
+        try (JsonParser p = STRICT.createParser(json)) {
+            return tree(p);
+        }
+    }
+
+    private static JsonNode tree(JsonParser p) throws IOException {
+        JsonToken t = p.nextToken();
+        return t == null ? MissingNode.getInstance() : node(p, t);
+    }
+
+    private static JsonNode node(JsonParser p, JsonToken t) throws IOException {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        return switch (t) {
+            case START_OBJECT -> {
+                ObjectNode o = f.objectNode();
+                for (String k; (k = p.nextFieldName()) != null; ) o.replace(k, node(p, p.nextToken()));
+                yield o;
+            }
+            case START_ARRAY -> {
+                ArrayNode a = f.arrayNode();
+                for (JsonToken x; (x = p.nextToken()) != JsonToken.END_ARRAY; ) a.add(node(p, x));
+                yield a;
+            }
+            case VALUE_STRING -> f.textNode(p.getText());
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> f.numberNode(p.getIntValue());
+                case LONG -> f.numberNode(p.getLongValue());
+                default -> f.numberNode(p.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> f.numberNode(p.getDoubleValue());
+            case VALUE_TRUE -> f.booleanNode(true);
+            case VALUE_FALSE -> f.booleanNode(false);
+            case VALUE_NULL -> f.nullNode();
+            default -> throw new IllegalStateException("unexpected JSON token " + t); // the parser ends objects and arrays
+        };
+    }
+
+    /** Writes a tree pretty printed (Jackson's default pretty printer); the stream stays open. */
+    public static void write(OutputStream out, JsonNode tree) throws IOException {
+        try (JsonGenerator g = PLAIN.createGenerator(out)) {
+            g.setPrettyPrinter(new DefaultPrettyPrinter());
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            write(g, tree);
+        }
+    }
+
+    /** The tree on one line, as {@link JsonNode#toString()} writes it. */
+    public static String compact(JsonNode tree) {
+        StringWriter s = new StringWriter();
+        try (JsonGenerator g = PLAIN.createGenerator(s)) {
+            write(g, tree);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return s.toString();
+    }
+
+    private static void write(JsonGenerator g, JsonNode n) throws IOException {
+        switch (n.getNodeType()) {
+            case OBJECT -> {
+                g.writeStartObject();
+                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    g.writeFieldName(e.getKey());
+                    write(g, e.getValue());
+                }
+                g.writeEndObject();
+            }
+            case ARRAY -> {
+                g.writeStartArray();
+                for (JsonNode x : n) write(g, x);
+                g.writeEndArray();
+            }
+            case STRING -> g.writeString(n.textValue());
+            case NUMBER -> {
+                switch (n.numberType()) {
+                    case INT -> g.writeNumber(n.intValue());
+                    case LONG -> g.writeNumber(n.longValue());
+                    case BIG_INTEGER -> g.writeNumber(n.bigIntegerValue());
+                    case FLOAT -> g.writeNumber(n.floatValue());
+                    case DOUBLE -> g.writeNumber(n.doubleValue());
+                    case BIG_DECIMAL -> g.writeNumber(n.decimalValue());
+                }
+            }
+            case BOOLEAN -> g.writeBoolean(n.booleanValue());
+            case NULL -> g.writeNull();
+            default -> throw new IllegalArgumentException("no JSON for a " + n.getNodeType() + " node");
+        }
+    }
+}
