@@ -5,10 +5,12 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
@@ -77,24 +80,44 @@ public final class JsonTree {
         }
     }
 
+    /**
+     * One loop over the tokens with the open objects and arrays on a stack: a recursive descent made C2 compile it
+     * with itself inlined, 117 ms of compiling on a 1.1B model's tokenizer.json.
+     */
     private static JsonNode tree(JsonParser p) throws IOException {
         JsonToken t = p.nextToken();
-        return t == null ? MissingNode.getInstance() : node(p, t);
+        if (t == null) return MissingNode.getInstance();
+        ArrayDeque<ContainerNode<?>> open = new ArrayDeque<>();
+        JsonNode root = null;
+        String key = null;
+        while (true) {
+            JsonNode v = t == JsonToken.START_OBJECT ? JsonNodeFactory.instance.objectNode()
+                    : t == JsonToken.START_ARRAY ? JsonNodeFactory.instance.arrayNode() : scalar(p, t);
+            ContainerNode<?> parent = open.peek();
+            if (parent == null) root = v;
+            else if (parent instanceof ObjectNode o) o.replace(key, v);
+            else ((ArrayNode) parent).add(v);
+            if (v instanceof ContainerNode<?> c) open.push(c);
+            // the next value, past the ends of the objects and arrays that close first (keys read as ObjectMapper does)
+            for (t = null; t == null && !open.isEmpty(); ) {
+                if (open.peek() instanceof ObjectNode) {
+                    key = p.nextFieldName();
+                    if (key == null) open.pop();
+                    else t = p.nextToken();
+                } else if ((t = p.nextToken()) == JsonToken.END_ARRAY) {
+                    open.pop();
+                    t = null;
+                } else if (t == null) {
+                    throw new JsonEOFException(p, null, "Unexpected end-of-input in an array");
+                }
+            }
+            if (t == null) return root;
+        }
     }
 
-    private static JsonNode node(JsonParser p, JsonToken t) throws IOException {
+    private static JsonNode scalar(JsonParser p, JsonToken t) throws IOException {
         JsonNodeFactory f = JsonNodeFactory.instance;
         return switch (t) {
-            case START_OBJECT -> {
-                ObjectNode o = f.objectNode();
-                for (String k; (k = p.nextFieldName()) != null; ) o.replace(k, node(p, p.nextToken()));
-                yield o;
-            }
-            case START_ARRAY -> {
-                ArrayNode a = f.arrayNode();
-                for (JsonToken x; (x = p.nextToken()) != JsonToken.END_ARRAY; ) a.add(node(p, x));
-                yield a;
-            }
             case VALUE_STRING -> f.textNode(p.getText());
             case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
                 case INT -> f.numberNode(p.getIntValue());

@@ -89,7 +89,7 @@ class JsonTreeTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "  ", "null", "7", "\"x\"", "{\"a\":1,\"a\":2,\"b\":3}",
             "[1, 2147483648, 12345678901, 123456789012345678901234567890, 1.5, -0.0, 1e400, 1e-400, true, false, null, \"x\\u00e9\\n\"]",
-            "{\"a\":{\"b\":[[],{}],\"c\":\"\"}}", "{\"a\":1} trailing", "[1,]", "{\"a\":}", "{\"n\": NaN}"})
+            "{\"a\":{\"b\":[[],{}],\"c\":\"\"}}", "{\"a\":1} trailing", "[1,]", "{\"a\":}", "{\"n\": NaN}", "[1, 2", "{\"a\": [1, {\"b\": 2}", "{\"a\"", "[[[]], {}, [{\"x\": [null]}]]"})
     void edgesAsObjectMapper(String json) throws IOException {
         JsonNode expected;
         try {

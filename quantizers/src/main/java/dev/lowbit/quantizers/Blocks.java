@@ -57,8 +57,9 @@ public final class Blocks {
     static float absmax(float[] v, int off, int len, String tensor, long start) {
         IntVector vm = IntVector.zero(I);
         int i = 0;
-        for (; i < F.loopBound(len); i += F.length()) vm = vm.max(FloatVector.fromArray(F, v, off + i).reinterpretAsInts().and(0x7fffffff));
-        int m = vm.reduceLanes(VectorOperators.MAX); // an integer max: exact in any order
+        // vm, loop-carried, is only an argument and is read through a copy (see BlockDots.extreme32)
+        for (; i < F.loopBound(len); i += F.length()) vm = ((IntVector) FloatVector.fromArray(F, v, off + i).reinterpretShape(I, 0)).and(0x7fffffff).max(vm);
+        int m = IntVector.zero(I).blend(vm, I.maskAll(true)).reduceLanes(VectorOperators.MAX); // an integer max: exact in any order
         for (; i < len; i++) m = Math.max(m, Float.floatToRawIntBits(v[off + i]) & 0x7fffffff);
         if (m >= 0x7f800000) for (int j = 0; j < len; j++) checkFinite(v[off + j], tensor, start + j);
         return Float.intBitsToFloat(m);

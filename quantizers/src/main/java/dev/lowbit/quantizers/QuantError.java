@@ -3,6 +3,7 @@ package dev.lowbit.quantizers;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -53,11 +54,13 @@ public record QuantError(long count, double rmse, double maxAbs, double snrDb, d
                     FloatVector o = FloatVector.fromArray(F, original, oOff + i), e = o.sub(FloatVector.fromArray(F, dequantized, dOff + i));
                     vs = o.fma(o, vs);
                     ve = e.fma(e, ve);
-                    vm = vm.max(e.abs().reinterpretAsInts());
+                    vm = ((IntVector) e.abs().reinterpretShape(I, 0)).max(vm);
                 }
-                vs.intoArray(lanes, 0);
-                ve.intoArray(lanes, l);
-                vm.reinterpretAsFloats().intoArray(lanes, 2 * l);
+                // the loop-carried sums are only arguments and are read through copies (see BlockDots.extreme32)
+                VectorMask<Float> all = F.maskAll(true);
+                FloatVector.zero(F).blend(vs, all).intoArray(lanes, 0);
+                FloatVector.zero(F).blend(ve, all).intoArray(lanes, l);
+                ((FloatVector) IntVector.zero(I).blend(vm, I.maskAll(true)).reinterpretShape(F, 0)).intoArray(lanes, 2 * l);
                 for (int k = 0; k < l; k++) {
                     s += lanes[k];
                     err += lanes[l + k];

@@ -48,8 +48,8 @@ final class Q4_0 implements WeightFormat {
             float id = d != 0 ? 1.0f / d : 0.0f;
             putF16(dst, y, d);
             for (int c = 0; c < 16; c += BlockDots.L) { // min(15, (int8_t)(int)(x·id + 8.5)) of elements j and j + 16
-                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).mul(id).add(8.5f).convert(VectorOperators.F2I, 0);
-                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).mul(id).add(8.5f).convert(VectorOperators.F2I, 0);
+                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).mul(id).add(8.5f).convertShape(VectorOperators.F2I, BlockDots.I, 0);
+                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).mul(id).add(8.5f).convertShape(VectorOperators.F2I, BlockDots.I, 0);
                 ByteVector lo = ((ByteVector) q0.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
                 ByteVector hi = ((ByteVector) q1.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
                 lo.or(hi.lanewise(VectorOperators.LSHL, 4)).intoArray(dst, y + 2 + c);

@@ -52,8 +52,8 @@ final class Q4_1 implements WeightFormat {
             putF16(dst, y, d);
             putF16(dst, y + 2, min);
             for (int c = 0; c < 16; c += BlockDots.L) { // min(15, (int8_t)(int)((x − min)·id + 0.5)) of elements j and j + 16
-                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0);
-                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0);
+                IntVector q0 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + c).sub(min).mul(id).add(0.5f).convertShape(VectorOperators.F2I, BlockDots.I, 0);
+                IntVector q1 = (IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 + c).sub(min).mul(id).add(0.5f).convertShape(VectorOperators.F2I, BlockDots.I, 0);
                 ByteVector l = ((ByteVector) q0.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
                 ByteVector h = ((ByteVector) q1.convertShape(VectorOperators.I2B, BlockDots.B, 0)).min((byte) 15);
                 l.or(h.lanewise(VectorOperators.LSHL, 4)).intoArray(dst, y + 4 + c);

@@ -41,8 +41,8 @@ final class Q8_0 implements WeightFormat {
             putF16(dst, y, d);
             for (int c = 0; c < 32; c += BlockDots.L) {
                 FloatVector v = FloatVector.fromArray(BlockDots.F, src, x + c).mul(id);
-                IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
-                FloatVector rest = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+                IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, BlockDots.I, 0);
+                FloatVector rest = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, BlockDots.F, 0));
                 t = t.add(1, rest.compare(VectorOperators.GE, 0.5f).cast(BlockDots.I)).sub(1, rest.compare(VectorOperators.LE, -0.5f).cast(BlockDots.I));
                 t.convertShape(VectorOperators.I2B, BlockDots.B, 0).reinterpretAsBytes().intoArray(dst, y + 2 + c);
             }

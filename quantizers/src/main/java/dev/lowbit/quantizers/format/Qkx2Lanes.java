@@ -192,10 +192,10 @@ final class Qkx2Lanes {
 
     /** nearest_int(v) clamped to [0, nmax], as the reference: the float trick (v + 1.5·2^23), then MAX(0, MIN(nmax, l)). */
     private static IntVector quant(FloatVector v, int nmax) {
-        return v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(nmax).max(0);
+        return ((IntVector) v.add(12582912.f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).min(nmax).max(0);
     }
 
     private static FloatVector toFloat(IntVector l) {
-        return (FloatVector) l.convert(VectorOperators.I2F, 0);
+        return (FloatVector) l.convertShape(VectorOperators.I2F, F, 0);
     }
 }

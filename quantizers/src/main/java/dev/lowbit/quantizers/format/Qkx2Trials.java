@@ -106,10 +106,10 @@ final class Qkx2Trials {
     private static void products(int n, int nmax, float[] x, int xo, float[] w, float min, float iscale, int[] la, int lo, float[] p, int po) {
         for (int i = 0; i < n; i += L) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + i), wv = FloatVector.fromArray(F, w, i);
-            IntVector bits = xv.sub(min).mul(iscale).add(12582912.f).reinterpretAsInts(); // nearest_int
+            IntVector bits = (IntVector) xv.sub(min).mul(iscale).add(12582912.f).reinterpretShape(I, 0); // nearest_int
             IntVector l = bits.and(0x007fffff).sub(0x00400000).min(nmax).max(0);
             l.intoArray(la, lo + i);
-            FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+            FloatVector lf = (FloatVector) l.convertShape(VectorOperators.I2F, F, 0);
             FloatVector wl = wv.mul(lf);
             wl.intoArray(p, po + i);
             wl.mul(lf).intoArray(p, po + n + i);
@@ -120,7 +120,7 @@ final class Qkx2Trials {
     /** w·d into p[po ..], d = (scale·l + min − x)² (or |·| with useMad) for the quants la[lo ..]. */
     private static void errorProducts(int n, float[] x, int xo, float[] w, int[] la, int lo, float scale, float min, boolean useMad, float[] p, int po) {
         for (int i = 0; i < n; i += L) {
-            FloatVector lf = (FloatVector) IntVector.fromArray(I, la, lo + i).convert(VectorOperators.I2F, 0);
+            FloatVector lf = (FloatVector) IntVector.fromArray(I, la, lo + i).convertShape(VectorOperators.I2F, F, 0);
             FloatVector d = lf.mul(scale).add(min).sub(FloatVector.fromArray(F, x, xo + i));
             d = useMad ? d.abs() : d.mul(d);
             FloatVector.fromArray(F, w, i).mul(d).intoArray(p, po + i);

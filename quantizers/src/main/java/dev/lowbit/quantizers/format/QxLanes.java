@@ -75,8 +75,8 @@ final class QxLanes {
             FloatVector iscale = FloatVector.broadcast(F, trial).div(max), sumlx = zero, suml2 = zero;
             for (int i = 0; i < n; i++) {
                 FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS);
-                IntVector l = iscale.mul(xi).add(12582912f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
-                FloatVector lf = (FloatVector) l.convert(VectorOperators.I2F, 0);
+                IntVector l = ((IntVector) iscale.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+                FloatVector lf = (FloatVector) l.convertShape(VectorOperators.I2F, F, 0);
                 l.add(nmax).intoArray(s.trial, i * GROUPS);
                 sumlx = FloatVector.fromArray(F, s.wx, i * GROUPS).mul(lf).add(sumlx);
                 suml2 = FloatVector.fromArray(F, s.w, i * GROUPS).mul(lf).mul(lf).add(suml2);
