@@ -3,6 +3,7 @@ package dev.lowbit.formats;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,6 +28,7 @@ public final class FloatBits {
     }
 
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -72,9 +74,11 @@ public final class FloatBits {
      */
     public static void bf16ToFloats(MemorySegment src, long off, float[] dst, int dstOff, int n) {
         int i = 0, l = I.length();
+        // reinterpretShape to the constant species F, not reinterpretAsFloats(): that finds its target species' class
+        // through a call-site profile in the Vector API that every reinterpretation in the process shares.
         for (; i <= n - l; i += l)
-            ((IntVector) ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+            ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).intoArray(dst, dstOff + i);
         for (; i < n; i++) dst[dstOff + i] = bf16ToFloat(src.get(LE_SHORT, off + 2L * i));
     }
 

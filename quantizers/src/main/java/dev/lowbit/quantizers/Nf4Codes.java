@@ -65,7 +65,7 @@ public final class Nf4Codes {
                 FloatVector e = o.sub(FloatVector.broadcast(F, s).mul(q));
                 sig = o.fma(o, sig);
                 sq = e.fma(e, sq);
-                max = e.abs().reinterpretAsInts().max(max);
+                max = ((IntVector) e.abs().reinterpretShape(I, 0)).max(max);
             }
             inLanes += i;
             for (; i < len; i++) {
@@ -79,7 +79,7 @@ public final class Nf4Codes {
         int l = F.length();
         FloatVector.fromArray(F, acc, 0).add(sig).intoArray(acc, 0);
         FloatVector.fromArray(F, acc, l).add(sq).intoArray(acc, l);
-        FloatVector.fromArray(F, acc, 2 * l).reinterpretAsInts().max(max).reinterpretAsFloats().intoArray(acc, 2 * l);
+        ((FloatVector) ((IntVector) FloatVector.fromArray(F, acc, 2 * l).reinterpretShape(I, 0)).max(max).reinterpretShape(F, 0)).intoArray(acc, 2 * l);
         err.addedLanes(inLanes);
     }
 }

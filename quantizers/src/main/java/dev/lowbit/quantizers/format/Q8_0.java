@@ -7,6 +7,7 @@ import static dev.lowbit.quantizers.format.GgmlQuants.roundfInt;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -44,7 +45,7 @@ final class Q8_0 implements WeightFormat {
                 IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, BlockDots.I, 0);
                 FloatVector rest = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, BlockDots.F, 0));
                 t = t.add(1, rest.compare(VectorOperators.GE, 0.5f).cast(BlockDots.I)).sub(1, rest.compare(VectorOperators.LE, -0.5f).cast(BlockDots.I));
-                t.convertShape(VectorOperators.I2B, BlockDots.B, 0).reinterpretAsBytes().intoArray(dst, y + 2 + c);
+                ((ByteVector) t.convertShape(VectorOperators.I2B, BlockDots.B, 0)).intoArray(dst, y + 2 + c);
             }
         }
     }
