@@ -178,9 +178,9 @@ public final class PanamaOps implements VectorOps {
         FloatVector q23 = r.fma(FloatVector.broadcast(F, 8.3334519073e-3f), FloatVector.broadcast(F, 4.1665795894e-2f));
         FloatVector q45 = r.fma(FloatVector.broadcast(F, 1.9875691500e-4f), FloatVector.broadcast(F, 1.3981999507e-3f));
         FloatVector p = z.fma(z.mul(z).fma(q45, z.fma(q23, q01)), r).add(1f);
-        IntVector ki = j.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDER)), half = ki.lanewise(VectorOperators.ASHR, 1);
-        FloatVector scaleA = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector scaleB = ki.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        IntVector ki = ((IntVector) j.reinterpretShape(I, 0)).sub(Float.floatToRawIntBits(ROUNDER)), half = ki.lanewise(VectorOperators.ASHR, 1);
+        FloatVector scaleA = (FloatVector) half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(F, 0);
+        FloatVector scaleB = (FloatVector) ki.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(F, 0);
         FloatVector out = p.mul(scaleA).mul(scaleB); // 2^k in two normal halves, so that k = 128 and k = -126 both work
         return out.blend(0f, x.lt(-87.3f)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
     }
@@ -309,7 +309,7 @@ public final class PanamaOps implements VectorOps {
 
     private static void bf16Lanes(MemorySegment src, long off, float[] dst, int i) {
         ShortVector h = ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN);
-        ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, i);
+        ((FloatVector) ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).intoArray(dst, i);
     }
 
     /**
@@ -322,9 +322,9 @@ public final class PanamaOps implements VectorOps {
         for (; i < F.loopBound(n); i += L) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, src, off + 2L * i, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
             IntVector em = h.and(0x7fff), shifted = em.lanewise(VectorOperators.LSHL, 13);
-            IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+            IntVector bits = ((IntVector) ((FloatVector) shifted.reinterpretShape(F, 0)).mul(0x1p112f).reinterpretShape(I, 0))
                     .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
-            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, i);
+            ((FloatVector) bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretShape(F, 0)).intoArray(dst, i);
         }
         for (; i < n; i++) dst[i] = Float.float16ToFloat(src.get(ScalarOps.SHORT_LE, off + 2L * i));
     }

@@ -34,6 +34,13 @@ public final class BlockDots {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
+    /**
+     * 16-bit lanes in B's shape, for shifts of byte pairs. Every reinterpretation and conversion here names its
+     * target species (reinterpretShape, convertShape): reinterpretAsShorts() and convert(op, 0) find the target's class
+     * through a call-site profile in the Vector API that every such call in the process shares, and C2 then
+     * recompiled the quantizer kernels on class-check traps or ran them on allocated vectors.
+     */
+    static final VectorSpecies<Short> HB = VectorSpecies.of(short.class, B.vectorShape());
     static final boolean USABLE = L == 8 || L == 16;
 
     /** Whether rows of this format have a fused dot here. */
@@ -150,16 +157,17 @@ public final class BlockDots {
 
     /** L BF16 values from byte p of src as floats. */
     private static FloatVector bf16(MemorySegment src, long p) {
-        return ((IntVector) ShortVector.fromMemorySegment(H, src, p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return (FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, src, p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
     }
 
     /** L F16 values from byte p of src as floats (exact: normal, subnormal, infinite and NaN alike). */
     private static FloatVector f16(MemorySegment src, long p) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(H, src, p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
         IntVector em = h.and(0x7fff), shifted = em.lanewise(VectorOperators.LSHL, 13);
-        IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector bits = ((IntVector) ((FloatVector) shifted.reinterpretShape(F, 0)).mul(0x1p112f).reinterpretShape(I, 0))
+                .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
+        return (FloatVector) bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretShape(F, 0);
     }
 
     /** IQ4_NL's kvalues_iq4nl as bytes, a table for a byte permute when a vector has 16 lanes. */
@@ -300,7 +308,7 @@ public final class BlockDots {
                     hi = hi.sub(16);
                 }
                 FloatVector a = FloatVector.fromArray(F, x, xb + c), h = FloatVector.fromArray(F, x, xb + 16 + c);
-                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(h, ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(a, s));
+                s = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0)).fma(h, ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0)).fma(a, s));
                 if (withMin) xs = xs.add(a).add(h);
             }
             acc = s.fma(FloatVector.broadcast(F, GgmlQuants.f16(src, p)), acc);
@@ -449,9 +457,9 @@ public final class BlockDots {
         int qh = 0;
         for (int c = 0; c < 16; c += L) {
             ByteVector lo = (ByteVector) ((IntVector) FloatVector.fromArray(F, src, x + c).sub(sub).mul(id).add(add)
-                    .convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
+                    .convertShape(VectorOperators.F2I, I, 0)).convertShape(VectorOperators.I2B, B, 0);
             ByteVector hi = (ByteVector) ((IntVector) FloatVector.fromArray(F, src, x + 16 + c).sub(sub).mul(id).add(add)
-                    .convert(VectorOperators.F2I, 0)).convertShape(VectorOperators.I2B, B, 0);
+                    .convertShape(VectorOperators.F2I, I, 0)).convertShape(VectorOperators.I2B, B, 0);
             if (clamp) {
                 lo = lo.min((byte) 31);
                 hi = hi.min((byte) 31);
@@ -526,12 +534,12 @@ public final class BlockDots {
 
     /** Bit s of each byte of v moved to bit t (both below 8), the others 0: shifts of 16-bit lanes and a mask. */
     private static ByteVector bitTo(ByteVector v, int s, int t) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).lanewise(VectorOperators.LSHL, t).reinterpretAsBytes().and((byte) (1 << t));
+        return ((ByteVector) ((ShortVector) v.reinterpretShape(HB, 0)).lanewise(VectorOperators.LSHR, s).lanewise(VectorOperators.LSHL, t).reinterpretShape(B, 0)).and((byte) (1 << t));
     }
 
     /** Bits s and s + 1 of each byte of v, 0 to 3. */
     private static ByteVector crumbs(ByteVector v, int s) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes().and((byte) 3);
+        return ((ByteVector) ((ShortVector) v.reinterpretShape(HB, 0)).lanewise(VectorOperators.LSHR, s).reinterpretShape(B, 0)).and((byte) 3);
     }
 
     /**
@@ -783,7 +791,7 @@ public final class BlockDots {
      * third of the speed.)
      */
     private static ByteVector high(ByteVector q) {
-        return q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15);
+        return ((ByteVector) ((ShortVector) q.reinterpretShape(HB, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0)).and((byte) 15);
     }
 
     /** L signed bytes to L floats. */

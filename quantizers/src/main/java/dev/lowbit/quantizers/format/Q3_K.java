@@ -7,6 +7,8 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * GGML_TYPE_Q3_K: super-blocks of 256 as {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 16 groups of 16 with a
@@ -27,19 +29,31 @@ final class Q3_K implements WeightFormat {
 
     /** With an importance: quantize_row_q3_K_impl (make_qx_quants per group and for the 16 scales, weighted). */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff, Q3Lanes.USABLE && LaneEncoders.on());
+    }
+
+    /**
+     * With useLanes, the 16 sub-block searches without importance run 8 or 16 at a time in {@link Q3Lanes}, and the
+     * final quants' division and nearest_int L values at a time: the same bytes (Q3LanesTest). 1.1B Q3_K_M export
+     * 8.5 -> 7.0 s (medians of 3, alternating); for an 82M model the lanes' compiling costs more than they save, so
+     * they follow the other GGUF lanes ({@link LaneEncoders#on}: jobs of 500M weights or more).
+     */
+    static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean useLanes) {
         int[] L = new int[256], ls = new int[16];
+        Q3Lanes.Scratch lanes = useLanes ? new Q3Lanes.Scratch() : null;
         float[] scales = new float[16], weight = new float[16], sw = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 110 * b;
             int sco = y + 96;
             if (importance != null) {
                 weightedScales(src, x, importance, impOff + 256 * b, dst, y, L, scales, weight, sw, ls);
-                finish(src, x, dst, y, L);
+                finish(src, x, dst, y, L, useLanes);
                 continue;
             }
             float maxScale = 0, amax = 0;
+            if (lanes != null) for (int j = 0; j < 16; j += Q3Lanes.GROUPS) Q3Lanes.run(src, x + 16 * j, L, 16 * j, scales, j, lanes);
             for (int j = 0; j < 16; ++j) {
-                scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, true);
+                if (lanes == null) scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, true);
                 float scale = Math.abs(scales[j]);
                 if (scale > amax) { amax = scale; maxScale = scales[j]; }
             }
@@ -58,7 +72,7 @@ final class Q3_K implements WeightFormat {
             } else {
                 putF16(dst, y + 108, 0.f);
             }
-            finish(src, x, dst, y, L);
+            finish(src, x, dst, y, L, useLanes);
         }
     }
 
@@ -89,7 +103,7 @@ final class Q3_K implements WeightFormat {
     }
 
     /** From the stored d and scales: every quant again, then hmask and qs. */
-    private static void finish(float[] src, int x, byte[] dst, int y, int[] L) {
+    private static void finish(float[] src, int x, byte[] dst, int y, int[] L, boolean useLanes) {
         int sco = y + 96;
         float dAll = f16(dst, y + 108);
         for (int j = 0; j < 16; ++j) {
@@ -97,6 +111,12 @@ final class Q3_K implements WeightFormat {
             sc = (sc | ((((dst[sco + 8 + j % 4] & 0xff) >> (2 * (j / 4))) & 3) << 4)) - 32;
             float d = dAll * sc;
             if (d == 0) continue;
+            if (useLanes) { // the same division and nearest_int, L values at a time
+                for (int c = 0; c < 16; c += BlockDots.L)
+                    ((IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 * j + c).div(d).add(12582912f).reinterpretShape(BlockDots.I, 0)).and(0x007fffff)
+                            .sub(0x00400000).max(-4).min(3).add(4).intoArray(L, 16 * j + c);
+                continue;
+            }
             for (int ii = 0; ii < 16; ++ii) {
                 int l = nearestInt(src[x + 16 * j + ii] / d);
                 L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
