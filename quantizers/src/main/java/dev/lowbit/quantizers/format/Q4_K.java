@@ -25,8 +25,9 @@ final class Q4_K implements WeightFormat {
     /** With an importance: quantize_row_q4_K_impl (quant_weights = importance); without: the reference encoder. */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         int[] all = new int[512], L = new int[256];
-        var scratch = new GgmlQuants.K4Scratch();
-        var weighted = new GgmlImatrix.K4();
+        // one of the two, as the importance is given or not (each holds a few kB and the lanes' scratch)
+        var scratch = importance == null ? new GgmlQuants.K4Scratch() : null;
+        var weighted = importance != null ? new GgmlImatrix.K4() : null;
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 144 * b;
             if (b % 2 == 0) { // two super-blocks' searches at a time, the second's quants kept for the next step
