@@ -42,40 +42,18 @@ public final class JsonTree {
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
 
-    /** The tree of a JSON file; a {@link MissingNode} when the file is empty. */
-    public static JsonNode read(Path file) throws IOException {
-        try (JsonParser p = PLAIN.createParser(file.toFile())) {
-            return tree(p);
-        }
-    }
-
-    public static JsonNode read(String json) throws IOException {
-        try (JsonParser p = PLAIN.createParser(json)) {
-            return tree(p);
-        }
-    }
-
-    public static JsonNode read(byte[] json) throws IOException {
-        try (JsonParser p = PLAIN.createParser(json)) {
-            return tree(p);
-        }
-    }
+    /** The tree of a JSON file, text or UTF-8 bytes; a {@link MissingNode} when empty. */
+    public static JsonNode read(Path file) throws IOException { return parse(PLAIN.createParser(file.toFile())); }
+    public static JsonNode read(String json) throws IOException { return parse(PLAIN.createParser(json)); }
+    public static JsonNode read(byte[] json) throws IOException { return parse(PLAIN.createParser(json)); }
 
     /** As {@link #read(Path)}, refusing repeated keys and reading NaN and Infinity. */
-    public static JsonNode readStrict(Path file) throws IOException {
-        try (JsonParser p = STRICT.createParser(file.toFile())) {
-            return tree(p);
-        }
-    }
+    public static JsonNode readStrict(Path file) throws IOException { return parse(STRICT.createParser(file.toFile())); }
+    public static JsonNode readStrict(String json) throws IOException { return parse(STRICT.createParser(json)); }
+    public static JsonNode readStrict(byte[] json) throws IOException { return parse(STRICT.createParser(json)); }
 
-    public static JsonNode readStrict(String json) throws IOException {
-        try (JsonParser p = STRICT.createParser(json)) {
-            return tree(p);
-        }
-    }
-
-    public static JsonNode readStrict(byte[] json) throws IOException {
-        try (JsonParser p = STRICT.createParser(json)) {
+    private static JsonNode parse(JsonParser parser) throws IOException {
+        try (JsonParser p = parser) {
             return tree(p);
         }
     }

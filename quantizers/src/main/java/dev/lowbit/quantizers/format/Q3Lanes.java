@@ -17,10 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q3Lanes {
     private Q3Lanes() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final int GROUPS = F.length();
-    static final boolean USABLE = GROUPS == 8 || GROUPS == 16;
+    static final VectorSpecies<Float> F = QxLanes.F;
+    static final VectorSpecies<Integer> I = QxLanes.I;
+    static final int GROUPS = QxLanes.GROUPS;
+    static final boolean USABLE = QxLanes.USABLE;
     private static final int N = 16, NMAX = 4;
 
     /** Per-call scratch: the groups' values and quants transposed (element i of every group side by side). */
@@ -32,16 +32,7 @@ final class Q3Lanes {
 
     /** Groups j < GROUPS of 16 at x[xo + 16·j ..]: scales[so + j] = make_q3_quants(16, 4, .., true), L[lo + 16·j ..] its quants. */
     static void run(float[] x, int xo, int[] L, int lo, float[] scales, int so, Scratch s) {
-        for (int j = 0; j < GROUPS; j++) {
-            float max = 0, amax = 0;
-            for (int i = 0; i < N; i++) {
-                float v = x[xo + N * j + i], ax = Math.abs(v);
-                if (ax > amax) { amax = ax; max = v; }
-                s.x[i * GROUPS + j] = v;
-            }
-            s.flat[j] = amax < GgmlQuants.GROUP_MAX_EPS; // the reference returns early: quants 0, scale 0
-            s.max[j] = s.flat[j] ? 1f : max;
-        }
+        QxLanes.transpose(N, x, xo, s.x, s.max, s.flat); // flat groups: the reference returns quants 0, scale 0
         FloatVector zero = FloatVector.zero(F), iscale = FloatVector.broadcast(F, -NMAX).div(FloatVector.fromArray(F, s.max, 0));
         VectorMask<Float> all = F.maskAll(true);
         FloatVector sumlx = zero, suml2 = zero;

@@ -44,20 +44,29 @@ final class QxLanes {
     }
 
     /**
+     * Groups j < GROUPS of n values at x[xo + n·j ..] into xt, element i of every group side by side (xt[i·GROUPS + j]),
+     * with each group's value of largest magnitude in max[j] (1 where the group is flat: all below GROUP_MAX_EPS in
+     * magnitude, which the reference codes as quants 0 and scale 0, flat[j]).
+     */
+    static void transpose(int n, float[] x, int xo, float[] xt, float[] max, boolean[] flat) {
+        for (int j = 0; j < GROUPS; j++) {
+            float m = 0, amax = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + n * j + i], ax = Math.abs(v);
+                if (ax > amax) { amax = ax; m = v; }
+                xt[i * GROUPS + j] = v;
+            }
+            flat[j] = amax < GgmlQuants.GROUP_MAX_EPS;
+            max[j] = flat[j] ? 1f : m;
+        }
+    }
+
+    /**
      * Groups j < GROUPS of n values at x[xo + n·j ..]: scales[so + j] = make_qx_quants(n, nmax, ..., rmse_type 1, NULL) and
      * L[lo + n·j ..] its quants.
      */
     static void run(int n, int nmax, float[] x, int xo, int[] L, int lo, float[] scales, int so, Scratch s) {
-        for (int j = 0; j < GROUPS; j++) {
-            float max = 0, amax = 0;
-            for (int i = 0; i < n; i++) {
-                float v = x[xo + n * j + i], ax = Math.abs(v);
-                if (ax > amax) { amax = ax; max = v; }
-                s.x[i * GROUPS + j] = v;
-            }
-            s.flat[j] = amax < GgmlQuants.GROUP_MAX_EPS; // the reference returns early: quants 0, scale 0
-            s.max[j] = s.flat[j] ? 1f : max;
-        }
+        transpose(n, x, xo, s.x, s.max, s.flat);
         for (int i = 0; i < n; i++) {
             FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), w = xi.mul(xi); // rmse_type 1: w = x²
             w.intoArray(s.w, i * GROUPS);

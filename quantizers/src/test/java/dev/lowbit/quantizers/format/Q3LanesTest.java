@@ -49,17 +49,6 @@ class Q3LanesTest {
     @Test
     void q3_kRowsAreTheScalarBytes() {
         assumeTrue(Q3Lanes.USABLE && BlockDots.USABLE, "vectors of 8 or 16 floats");
-        Random r = new Random(37);
-        float[] row = new float[4096];
-        for (int i = 0; i < row.length; i++) row[i] = (float) (r.nextGaussian() * 0.02 * (1 + (i / 256) % 4));
-        byte[] lanes = new byte[3 + 16 * 110], scalar = new byte[3 + 16 * 110];
-        Q3_K.quantize(row, 0, row.length, lanes, 3, null, 0, true);
-        Q3_K.quantize(row, 0, row.length, scalar, 3, null, 0, false);
-        assertArrayEquals(scalar, lanes);
-        float[] importance = new float[row.length];
-        for (int i = 0; i < importance.length; i++) importance[i] = r.nextFloat();
-        Q3_K.quantize(row, 0, row.length, lanes, 3, importance, 0, true);
-        Q3_K.quantize(row, 0, row.length, scalar, 3, importance, 0, false);
-        assertArrayEquals(scalar, lanes, "with an importance");
+        QxLanesTest.sameBytesBothWays(new Random(37), 4096, 110, (row, dst, importance, lanes) -> Q3_K.quantize(row, 0, row.length, dst, 3, importance, 0, lanes));
     }
 }

@@ -43,17 +43,25 @@ class QxLanesTest {
     @Test
     void q6_kRowsAreTheScalarBytes() {
         assumeTrue(QxLanes.USABLE, "vectors of 8 or 16 floats");
-        Random r = new Random(29);
-        float[] row = new float[2048];
-        for (int i = 0; i < row.length; i++) row[i] = (float) (r.nextGaussian() * 0.02);
-        byte[] lanes = new byte[3 + 8 * 210], scalar = new byte[3 + 8 * 210];
-        Q6_K.quantize(row, 0, row.length, lanes, 3, null, 0, true);
-        Q6_K.quantize(row, 0, row.length, scalar, 3, null, 0, false);
+        sameBytesBothWays(new Random(29), 2048, 210, (row, dst, importance, lanes) -> Q6_K.quantize(row, 0, row.length, dst, 3, importance, 0, lanes));
+    }
+
+    interface RowEncoder {
+        void encode(float[] row, byte[] dst, float[] importance, boolean lanes);
+    }
+
+    /** A random row of n values encoded with and without lanes (at dst offset 3), the same bytes, with and without importance. */
+    static void sameBytesBothWays(Random r, int n, int blockBytes, RowEncoder e) {
+        float[] row = new float[n];
+        for (int i = 0; i < row.length; i++) row[i] = (float) (r.nextGaussian() * 0.02 * (1 + (i / 256) % 4));
+        byte[] lanes = new byte[3 + n / 256 * blockBytes], scalar = new byte[lanes.length];
+        e.encode(row, lanes, null, true);
+        e.encode(row, scalar, null, false);
         assertArrayEquals(scalar, lanes);
         float[] importance = new float[row.length];
         for (int i = 0; i < importance.length; i++) importance[i] = r.nextFloat();
-        Q6_K.quantize(row, 0, row.length, lanes, 3, importance, 0, true);
-        Q6_K.quantize(row, 0, row.length, scalar, 3, importance, 0, false);
+        e.encode(row, lanes, importance, true);
+        e.encode(row, scalar, importance, false);
         assertArrayEquals(scalar, lanes, "with an importance");
     }
 }
