@@ -471,6 +471,16 @@ public final class BlockDots {
         return qh;
     }
 
+    /**
+     * The final quants of a K-quant group of 16 from src[x] with scale d, as the reference's loop
+     * (MAX(−half, MIN(half − 1, nearest_int(x / d))) + half), L values at a time into q[lo ..]: Q3_K (half 4), Q6_K (32).
+     */
+    static void groupQuants(float[] src, int x, float d, int half, int[] q, int lo) {
+        for (int c = 0; c < 16; c += L)
+            ((IntVector) FloatVector.fromArray(F, src, x + c).div(d).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff)
+                    .sub(0x00400000).max(-half).min(half - 1).add(half).intoArray(q, lo + c);
+    }
+
     /** {@link GgmlQuants#absMax} of the 32 values from src[x], in vector lanes: the max of their magnitude bits. */
     static float absMax32(float[] src, int x) {
         IntVector bits = IntVector.zero(I); // loop-carried: only an argument, read through a copy (as extreme32)

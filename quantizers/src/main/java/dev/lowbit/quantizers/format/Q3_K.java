@@ -7,8 +7,6 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 
 /**
  * GGML_TYPE_Q3_K: super-blocks of 256 as {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 16 groups of 16 with a
@@ -111,10 +109,8 @@ final class Q3_K implements WeightFormat {
             sc = (sc | ((((dst[sco + 8 + j % 4] & 0xff) >> (2 * (j / 4))) & 3) << 4)) - 32;
             float d = dAll * sc;
             if (d == 0) continue;
-            if (useLanes) { // the same division and nearest_int, L values at a time
-                for (int c = 0; c < 16; c += BlockDots.L)
-                    ((IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 * j + c).div(d).add(12582912f).reinterpretShape(BlockDots.I, 0)).and(0x007fffff)
-                            .sub(0x00400000).max(-4).min(3).add(4).intoArray(L, 16 * j + c);
+            if (useLanes) {
+                BlockDots.groupQuants(src, x + 16 * j, d, 4, L, 16 * j);
                 continue;
             }
             for (int ii = 0; ii < 16; ++ii) {

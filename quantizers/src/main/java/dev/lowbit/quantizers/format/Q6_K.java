@@ -8,8 +8,6 @@ import static dev.lowbit.quantizers.format.GgmlQuants.putF16;
 import static dev.lowbit.quantizers.format.GgmlQuants.u8;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -65,10 +63,8 @@ final class Q6_K implements WeightFormat {
             for (int j = 0; j < 16; ++j) {
                 float d = dAll * dst[y + 192 + j];
                 if (d == 0) continue;
-                if (useLanes && BlockDots.USABLE) { // the same division and nearest_int, L values at a time
-                    for (int c = 0; c < 16; c += BlockDots.L)
-                        ((IntVector) FloatVector.fromArray(BlockDots.F, src, x + 16 * j + c).div(d).add(12582912f).reinterpretShape(BlockDots.I, 0)).and(0x007fffff)
-                                .sub(0x00400000).max(-32).min(31).add(32).intoArray(L, 16 * j + c);
+                if (useLanes && BlockDots.USABLE) {
+                    BlockDots.groupQuants(src, x + 16 * j, d, 32, L, 16 * j);
                     continue;
                 }
                 for (int ii = 0; ii < 16; ++ii) {
