@@ -33,7 +33,7 @@ LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbi
 lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes
        quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.BlockDots::q5Block
        quantizers.format.QxLanes::run"
-for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes $lowbit_lanes; do
+for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done
 # The GGUF encoders' lanes (used from 500M weights on, Q6_K's from 32M: LaneEncoders) and the 16-bit float reads and
@@ -42,7 +42,7 @@ done
 # fallback code. 1.1B Q4_0 export 3.2-3.8 -> 2.6-3.4 s; 1.1B NF4 + double quant 2.14 -> 1.97 s (median of 8,
 # alternating). (The K-quants' scale search, Qkx2Lanes, is not on the list: compiled that early, 82M Q4_K_M exports
 # took 1.64 s instead of 1.92 s at the median, but about one in 25 ran on allocated vectors, 4-6 s.)
-for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes $lowbit_lanes; do
+for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=BackgroundCompilation,dev.lowbit.$m,false"
 done
 unset lowbit_lanes m
