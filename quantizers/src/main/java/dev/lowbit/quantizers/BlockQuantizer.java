@@ -1,11 +1,10 @@
 package dev.lowbit.quantizers;
 
 import dev.lowbit.quantizers.format.WeightFormat;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Any registered weight format over a 2-D weight, row by row (a row is a whole number of blocks): the packed bytes of
- * the whole weight, and the error of what is stored, measured by decoding it again.
+ * the whole weight, and the error of what is stored (measured by decoding it again, or as the format encodes).
  */
 public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, QuantError error) {
 
@@ -22,7 +21,6 @@ public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, Qua
             throw new IllegalArgumentException("tensor '" + name + "': the importance matrix has " + importance.length + " columns, the weight " + cols);
         int rowBytes = Math.toIntExact(f.rowBytes(cols));
         byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
-        MemorySegment seg = MemorySegment.ofArray(data);
         QuantError.Acc err = new QuantError.Acc();
         Blocks.parallel(rows, 16, (lo, hi) -> {
             float[] v = new float[cols], back = new float[cols];
@@ -31,12 +29,10 @@ public record BlockQuantizer(WeightFormat format, long[] shape, byte[] data, Qua
                 src.read((long) r * cols, v);
                 Blocks.absmax(v, name, (long) r * cols);
                 try {
-                    f.quantize(v, 0, cols, data, r * rowBytes, importance, 0);
+                    f.quantize(v, 0, cols, data, r * rowBytes, importance, 0, back, local);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("tensor '" + name + "', row " + r + ": " + e.getMessage());
                 }
-                f.dequantize(seg, (long) r * rowBytes, cols, back, 0);
-                for (int c = 0; c < cols; c++) local.add(v[c], back[c]);
             }
             err.merge(local);
         });

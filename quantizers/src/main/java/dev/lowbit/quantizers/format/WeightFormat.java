@@ -1,6 +1,7 @@
 package dev.lowbit.quantizers.format;
 
 import dev.lowbit.formats.DType;
+import dev.lowbit.quantizers.QuantError;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -36,6 +37,17 @@ public interface WeightFormat {
      */
     default void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
         quantize(src, srcOff, n, dst, dstOff);
+    }
+
+    /**
+     * As {@link #quantize(float[], int, int, byte[], int, float[], int)}, and the error of what it stored against src
+     * added to err: by default the written blocks decoded again into back (at least n long) and compared value by value;
+     * a format may measure while it encodes instead.
+     */
+    default void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, float[] back, QuantError.Acc err) {
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff);
+        dequantize(MemorySegment.ofArray(dst), dstOff, n, back, 0);
+        for (int c = 0; c < n; c++) err.add(src[srcOff + c], back[c]);
     }
 
     /** Whether an importance changes this format's encoding (llama-quantize's quant_weights are used). */
