@@ -58,6 +58,43 @@ class Int8LtWeightsTest {
             bias[i] = (float) r.nextGaussian();
         }
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 97 == 5 ? 20 : 1));
+        sameAsTheSteps(q, scb, x, bias, rows, cols, tokens, seqLen);
+    }
+
+    /**
+     * Enough tokens for the float tiles ({@link Int8LtWeights#TILED_FROM}) and rows of three column chunks, with rows
+     * of all +127 and all −127 codes against activations whose codes are all ±127: sums of 127² · 2100, past 2^24, where
+     * one float32 sum over the whole row would round. The same floats as the steps written out.
+     */
+    @Test
+    void tiledSumsAreExactPastTwoToThe24() {
+        int rows = 9, cols = 2 * Int8LtWeights.CHUNK + 52, tokens = Int8LtWeights.TILED_FROM + 4, seqLen = 8;
+        Random r = new Random(31);
+        byte[] q = new byte[rows * cols];
+        r.nextBytes(q);
+        for (int k = 0; k < cols; k++) {
+            q[k] = 127;
+            q[cols + k] = -127;
+            q[2 * cols + k] = (byte) (k % 2 == 0 ? 127 : -127);
+        }
+        float[] scb = new float[rows], x = new float[tokens * cols], bias = new float[rows];
+        for (int i = 0; i < rows; i++) scb[i] = 0.5f + r.nextFloat();
+        for (int t = 0; t < tokens; t++)
+            for (int k = 0; k < cols; k++)
+                x[t * cols + k] = switch (t % 4) {
+                    case 0 -> 1.5f;
+                    case 1 -> -2f;
+                    case 2 -> (float) (r.nextGaussian() * (k % 211 == 3 ? 30 : 1));
+                    default -> k % 2 == 0 ? 3f : -3f;
+                };
+        sameAsTheSteps(q, scb, x, bias, rows, cols, tokens, seqLen);
+    }
+
+    /**
+     * bitsandbytes' steps written out here one element at a time (float16 cast, outlier columns per sequence, codes,
+     * int32 dot, the dequant constant, the float outlier terms in column order) give the floats matmul gives.
+     */
+    private static void sameAsTheSteps(byte[] q, float[] scb, float[] x, float[] bias, int rows, int cols, int tokens, int seqLen) {
         float[] got = new float[tokens * rows];
         new Int8LtWeights(new Int8RowWeights(MemorySegment.ofArray(q), scb, rows, cols), 6f).matmul(x, tokens, seqLen, got, bias);
         for (int t = 0; t < tokens; t++) {
