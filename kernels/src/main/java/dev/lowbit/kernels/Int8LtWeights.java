@@ -29,9 +29,10 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
 
     /**
      * out[t][r] for `tokens` rows of x, made of sequences of seqLen rows (outlier columns are found per sequence). The
-     * activations of all tokens are quantized first; then tasks of {@link #ROWS} weight rows each take every token,
-     * the int8 dots in vector lanes, four rows against a token at a time ({@link VectorOps#dotBytesRows}: exact ints, the
-     * same as bitsandbytes' int32 sums).
+     * activations of all tokens are quantized first. From {@link #TILED_FROM} tokens on, the int32 sums come from the
+     * float tiles ({@link #tiledDots}); below (generating), tasks of {@link #ROWS} weight rows each take every token, the
+     * int8 dots in vector lanes, four rows against a token at a time ({@link VectorOps#dotBytesRows}). Both are exact
+     * ints, the same as bitsandbytes' int32 sums.
      */
     public void matmul(float[] x, int tokens, int seqLen, float[] out, float[] bias) {
         int K = cols(), R = rows();
