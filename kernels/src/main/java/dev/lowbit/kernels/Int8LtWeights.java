@@ -43,47 +43,43 @@ public record Int8LtWeights(Int8RowWeights w, float threshold) implements Weight
         quantize(x, tokens, seqLen, a, rs, oc);
         float[][] wo = new float[seqs][];
         Kernels.parallel(seqs, s -> wo[s] = outlierWeights(oc[s * seqLen]));
-        if (tokens >= TILED_FROM) {
-            float[] dots = tiledDots(a, tokens);
-            // steps 3 and 4 for a token's rows at once, the terms of each row in dequant's order: loops over rows that
-            // C2 vectorizes (a multiply, then an add: the same roundings lane by lane)
-            Kernels.parallel(tokens, t -> {
-                int o = t * R, n = oc[t].length;
-                float[] scb = w.rowAbsmax(), wt = wo[t / seqLen];
-                float rt = rs[t];
-                for (int r = 0; r < R; r++) out[o + r] = dots[o + r] * (rt * scb[r]) * 6.200124e-05f;
-                if (bias != null) for (int r = 0; r < R; r++) out[o + r] += bias[r];
-                for (int j = 0; j < n; j++) {
-                    float xk = x[t * K + oc[t][j]];
-                    for (int r = 0, b = j * R; r < R; r++) out[o + r] += xk * wt[b + r];
-                }
-            });
-            return;
-        }
-        VectorOps ops = Kernels.ops();
-        MemorySegment q = w.q();
-        Kernels.parallel((R + ROWS - 1) / ROWS, g -> {
-            int[] dots = new int[4];
-            for (int r0 = g * ROWS, end = Math.min(R, g * ROWS + ROWS), rn; r0 < end; r0 += rn) {
-                rn = tokens > 1 ? Math.min(4, end - r0) : 1; // one token (decoding): a row at a time streamed faster
-                for (int t = 0; t < tokens; t++) {
-                    ops.dotBytesRows(a, t * K, q, (long) r0 * K, K, rn, K, dots);
-                    for (int r = r0; r < r0 + rn; r++) out[t * R + r] = dequant(x, t, r, dots[r - r0], rs, oc, wo[t / seqLen], bias);
-                }
+        float[] dots = tokens >= TILED_FROM ? tiledDots(a, tokens) : rowDots(a, tokens);
+        // steps 3 and 4 for a token's rows at once, each row's terms in bitsandbytes' order (the outlier columns in
+        // column order): loops over rows that C2 vectorizes, a multiply then an add, the same roundings lane by lane
+        Kernels.parallel(tokens, t -> {
+            int o = t * R, n = oc[t].length;
+            float[] scb = w.rowAbsmax(), wt = wo[t / seqLen];
+            float rt = rs[t];
+            for (int r = 0; r < R; r++) out[o + r] = dots[o + r] * (rt * scb[r]) * 6.200124e-05f;
+            if (bias != null) for (int r = 0; r < R; r++) out[o + r] += bias[r];
+            for (int j = 0; j < n; j++) {
+                float xk = x[t * K + oc[t][j]];
+                for (int r = 0, b = j * R; r < R; r++) out[o + r] += xk * wt[b + r];
             }
         });
     }
 
     /**
-     * Step 3 and 4 for token t and row r from the int32 sum dot of their codes; wo holds the dequantized weights of the
-     * sequence's outlier columns ({@link #outlierWeights}).
+     * The int32 sums Σ a·q of every token and row (as floats: the conversion bitsandbytes makes), tasks of
+     * {@link #ROWS} weight rows each taking every token, four rows against a token at a time in vector lanes
+     * ({@link VectorOps#dotBytesRows}).
      */
-    private float dequant(float[] x, int t, int r, float dot, float[] rs, int[][] oc, float[] wo, float[] bias) {
-        int K = cols(), n = oc[t].length;
-        float y = dot * (rs[t] * w.rowAbsmax()[r]) * 6.200124e-05f;
-        if (bias != null) y += bias[r];
-        for (int j = 0; j < n; j++) y += x[t * K + oc[t][j]] * wo[j * rows() + r];
-        return y;
+    private float[] rowDots(byte[] a, int tokens) {
+        int K = cols(), R = rows();
+        float[] dots = new float[tokens * R];
+        VectorOps ops = Kernels.ops();
+        MemorySegment q = w.q();
+        Kernels.parallel((R + ROWS - 1) / ROWS, g -> {
+            int[] d = new int[4];
+            for (int r0 = g * ROWS, end = Math.min(R, g * ROWS + ROWS), rn; r0 < end; r0 += rn) {
+                rn = tokens > 1 ? Math.min(4, end - r0) : 1; // one token (decoding): a row at a time streamed faster
+                for (int t = 0; t < tokens; t++) {
+                    ops.dotBytesRows(a, t * K, q, (long) r0 * K, K, rn, K, d);
+                    for (int r = r0; r < r0 + rn; r++) dots[t * R + r] = d[r - r0];
+                }
+            }
+        });
+        return dots;
     }
 
     /**
