@@ -32,7 +32,8 @@ LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbi
 # needs: an 82M model's quantize, under a second, got slower.
 lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes
        quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.BlockDots::q5Block
-       quantizers.format.QxLanes::run"
+       quantizers.format.QxLanes::run quantizers.format.Qkx2Lanes::run quantizers.format.Qkx2Lanes::firstPass
+       quantizers.format.Qkx2Lanes::trial quantizers.format.Qkx2Lanes::error quantizers.format.Qkx2Lanes::take"
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done
@@ -40,8 +41,10 @@ done
 # NF4 codes are compiled in the foreground: the caller waits for C2 (tens of ms) instead of running their vector code
 # uncompiled meanwhile, which also spins a class per vector operation it meets and makes C2 compile the Vector API's
 # fallback code. 1.1B Q4_0 export 3.2-3.8 -> 2.6-3.4 s; 1.1B NF4 + double quant 2.14 -> 1.97 s (median of 8,
-# alternating). (The K-quants' scale search, Qkx2Lanes, is not on the list: compiled that early, 82M Q4_K_M exports
-# took 1.64 s instead of 1.92 s at the median, but about one in 25 ran on allocated vectors, 4-6 s.)
+# alternating). The K-quants' scale search (Qkx2Lanes, used at every size) too: 82M Q2_K, Q3_K_M, Q4_K_M and Q5_K_M
+# exports 1.86-1.91 -> 1.49-1.56 s (medians, alternating), and none of 200 runs (4 types x 25, with and without its
+# profiles in the AOT cache) on allocated vectors (GC pauses 2-4 each). It had been left off (4a99a90) when about one run in
+# 20-30 ran on allocated vectors, 4-6 s; that was before conversions named a constant species (4e5dbd3).
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=BackgroundCompilation,dev.lowbit.$m,false"
 done

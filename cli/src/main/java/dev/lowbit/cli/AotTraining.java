@@ -51,7 +51,9 @@ public final class AotTraining {
 
     /**
      * The GGUF encoders' lanes, which a job uses from hundreds of millions of weights on (LaneEncoders) and so never on
-     * the sample, each on a few hundred random rows: their method profiles then come from the cache. C2 parses a vector
+     * the sample, and the K-quants' scale searches in lanes (Qkx2Lanes, used at every size, but on few rows of the
+     * sample), each on a few hundred random rows: their method profiles then come from the cache. The launcher has C2
+     * compile these methods at a twentieth of the usual call counts (bin/jdk.sh). C2 parses a vector
      * held across loop iterations with its declared type and compiles an operation on it from the call site's profile
      * alone; a profile still incomplete when the method compiles leaves it on allocated vectors, tens of times slower.
      */
@@ -61,7 +63,7 @@ public final class AotTraining {
         float[] v = new float[rows * cols];
         Random r = new Random(1);
         for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        for (String type : List.of("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K")) {
+        for (String type : List.of("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "Q2_K", "Q3_K", "Q4_K", "Q5_K")) {
             WeightFormat f = WeightFormats.named(type);
             int rowBytes = Math.toIntExact(f.rowBytes(cols));
             byte[] out = new byte[rows * rowBytes];
