@@ -33,7 +33,8 @@ LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.lowbi
 lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quantizeLanes quantizers.format.Q4_1::quantizeLanes
        quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.BlockDots::q5Block
        quantizers.format.QxLanes::run quantizers.format.Qkx2Lanes::run quantizers.format.Qkx2Lanes::firstPass
-       quantizers.format.Qkx2Lanes::trial quantizers.format.Qkx2Lanes::error quantizers.format.Qkx2Lanes::take"
+       quantizers.format.Qkx2Lanes::trial quantizers.format.Qkx2Lanes::error quantizers.format.Qkx2Lanes::take
+       quantizers.format.BlockDots::groupQuants"
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done
@@ -44,7 +45,8 @@ done
 # alternating). The K-quants' scale search (Qkx2Lanes, used at every size) too: 82M Q2_K, Q3_K_M, Q4_K_M and Q5_K_M
 # exports 1.86-1.91 -> 1.49-1.56 s (medians, alternating), and none of 200 runs (4 types x 25, with and without its
 # profiles in the AOT cache) on allocated vectors (GC pauses 2-4 each). It had been left off (4a99a90) when about one run in
-# 20-30 ran on allocated vectors, 4-6 s; that was before conversions named a constant species (4e5dbd3).
+# 20-30 ran on allocated vectors, 4-6 s; that was before conversions named a constant species (4e5dbd3). And the
+# K-quants' final quants of a group (BlockDots.groupQuants, Q6_K and Q3_K): 82M Q6_K 1.115 -> 1.06 s (medians of 10).
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=BackgroundCompilation,dev.lowbit.$m,false"
 done
