@@ -16,7 +16,6 @@ import java.util.List;
 final class Checks {
     private Checks() {}
 
-    /** llama.cpp's warning: a context longer than the model was trained for. */
     /** config.json of a folder, or the config a .gguf file's metadata describes. */
     static ModelConfig config(Path model) {
         if (GgufFile.isGguf(model) && Files.isRegularFile(model)) {
@@ -27,6 +26,7 @@ final class Checks {
         return ModelConfig.read(model);
     }
 
+    /** llama.cpp's warning: a context longer than the model was trained for. */
     static List<String> context(Path model, int ctx) {
         ModelConfig cfg = config(model);
         if (cfg.maxPositions() > 0 && ctx > cfg.maxPositions())

@@ -96,7 +96,7 @@ final class ConvertCommand implements Callable<Integer> {
         var weighting = calibration.forScheme(model, recipe.scheme(), !json);
         Progress bar = Progress.start("convert", chunks, !json);
         Convert.Result r;
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             r = Convert.run(model, out, rewrite.any() ? rewrite.options() : null, recipe, compress != null, ids, input.ctx, input.maxChunks,
                     gate.gates(), null, keepOnFail, bar::update, lora.adapters(), weighting, continuations.request(input, model));
         } finally {

@@ -55,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
             replacePrevious(report, "report.json");
             Progress bar = Progress.start(j.name(), maxChunks, true);
             Convert.Result r;
-            try (Cleanup c = Cleanup.guard(target)) {
+            try (Cleanup _ = Cleanup.guard(target)) {
                 r = Convert.run(model, target, null, j.recipe(), ids, ctx, maxChunks, new Validation.Gates(2.0, null, null), null, false, bar::update);
             } finally {
                 bar.done();

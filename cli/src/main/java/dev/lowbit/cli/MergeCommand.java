@@ -53,7 +53,7 @@ final class MergeCommand implements Callable<Integer> {
         List<LoraAdapter> loras = lo.adapters();
         Progress bar = Progress.start("merge", Inspection.of(base).bytes(), Progress.Unit.MIB, !json);
         Quantizer.Result r;
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             r = Quantizer.merge(base, out, loras, to, bar::update);
         } finally {
             bar.done();

@@ -86,7 +86,7 @@ final class QuantizeCommand implements Callable<Integer> {
         long total = inspection.bytes();
         Progress bar = Progress.start("quantize", total, Progress.Unit.MIB, !json && !dryRun);
         Quantizer.Result r;
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             r = Quantizer.run(model, out, recipe, dryRun, compress != null, bar::update, lora.adapters(),
                     weighting == null ? Weighting.NONE : weighting, encoder);
         } finally {
@@ -130,7 +130,7 @@ final class QuantizeCommand implements Callable<Integer> {
         var adapters = lora.adapters();
         Path abs = out.toAbsolutePath().normalize();
         Files.createDirectories(abs.getParent());
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".staging-");
             try {
                 Path merged = Convert.mergedFolder(model, staging);

@@ -32,7 +32,7 @@ final class RewriteCommand implements Callable<Integer> {
         if (!rewrite.any())
             throw new IllegalArgumentException("nothing to rewrite: give --rope-layout, --rope-scaling (with --factor) or --alibi-slope-scale");
         Warnings.print(spec.commandLine().getErr(), warnings);
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             Rewriter.run(model, out, rewrite.options());
         }
         var cfg = ModelConfig.read(out);

@@ -110,7 +110,7 @@ final class SweepCommand implements Callable<Integer> {
             }
         };
         List<Sweep.Row> rows;
-        try (Cleanup c = Cleanup.guard(out)) {
+        try (Cleanup _ = Cleanup.guard(out)) {
             var encoder = calibrate == null ? null : new GptqEncoder(GptqOptions.calibrate(model, calibrate, calibCtx, !json), options);
             rows = Sweep.run(model, recipes, ids, input.ctx, input.maxChunks, encoder, listener, out, keep);
         } finally {

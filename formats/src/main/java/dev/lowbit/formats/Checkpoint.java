@@ -94,7 +94,7 @@ public final class Checkpoint implements AutoCloseable {
         if (map == null || !map.isObject()) throw new FormatException(index, "missing weight_map object");
         Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (var it = map.fields(); it.hasNext(); ) {
+        for (var it = map.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             String tensor = e.getKey();
             if (!e.getValue().isTextual()) throw new FormatException(index, tensor, "weight_map value is not a file name");

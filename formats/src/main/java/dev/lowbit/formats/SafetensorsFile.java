@@ -99,7 +99,7 @@ public final class SafetensorsFile {
         if (root == null || !root.isObject()) throw new FormatException(path, "header is not a JSON object");
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             if (f.getKey().equals("__metadata__")) {
                 readMetadata(path, f.getValue(), metadata);
@@ -124,7 +124,7 @@ public final class SafetensorsFile {
 
     private static void readMetadata(Path path, JsonNode node, Map<String, String> out) {
         if (!node.isObject()) throw new FormatException(path, "__metadata__ is not an object of strings");
-        node.fields().forEachRemaining(m -> {
+        node.properties().iterator().forEachRemaining(m -> {
             if (!m.getValue().isTextual()) throw new FormatException(path, "__metadata__ value '" + m.getKey() + "' is not a string");
             out.put(m.getKey(), m.getValue().textValue());
         });

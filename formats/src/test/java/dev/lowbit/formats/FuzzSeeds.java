@@ -106,7 +106,7 @@ final class FuzzSeeds {
         try {
             ObjectNode header = (ObjectNode) JSON.readTree(new String(file, 8, n, StandardCharsets.UTF_8));
             List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) entries.add(it.next());
+            for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) entries.add(it.next());
             entries.sort((x, y) -> Long.compare(x.getValue().path("data_offsets").path(0).asLong(), y.getValue().path("data_offsets").path(0).asLong()));
             long pos = 0;
             for (Map.Entry<String, JsonNode> e : entries) {

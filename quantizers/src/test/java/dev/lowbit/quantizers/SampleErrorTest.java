@@ -33,7 +33,7 @@ class SampleErrorTest {
 
     /** The resolution bound on max |x − dequantize(quantize(x))| for values x [rows × cols] (stored orientation). */
     static double bound(String scheme, float[] x, long[] shape) {
-        int rows = (int) shape[0], cols = (int) (x.length / rows);
+        int rows = (int) shape[0], cols = x.length / rows;
         double worst = 0, maxAbs = 0;
         for (float v : x) maxAbs = Math.max(maxAbs, Math.abs(v));
         switch (scheme) {

@@ -74,7 +74,6 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return new Validation(base.toString(), candidate.toString(), r, TensorDiff.compare(base, candidate), gates, gates.failures(r), t, in, conts);
     }
 
-    /** The same validation, reporting the candidate under another name (where convert moved it). */
     /** The same result with the base named as the user knows it (e.g. "MODEL + LoRA A" for a merge made in a temp folder). */
     public Validation relabelBase(String baseName) {
         Map<String, Object> in = new LinkedHashMap<>(inputs);
@@ -85,6 +84,7 @@ public record Validation(String base, String candidate, DriftReport drift, List<
         return new Validation(baseName, candidate, drift, tensors, gates, failed, tokens, in, continuations);
     }
 
+    /** The same validation, reporting the candidate under another name (where convert moved it). */
     public Validation relabel(String candidateName) {
         Map<String, Object> in = new LinkedHashMap<>(inputs);
         @SuppressWarnings("unchecked")

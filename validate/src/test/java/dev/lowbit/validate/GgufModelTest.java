@@ -65,7 +65,7 @@ class GgufModelTest {
         Path g = Samples.requireShared("tiny-llama/reference/gguf");
         JsonNode files = new ObjectMapper().readTree(g.resolve("gguf_refs.json").toFile()).get("files");
         List<Arguments> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = files.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             out.add(Arguments.of(e.getKey(), g.resolve(e.getValue().get("file").asText()), e.getValue().get("ppl").asDouble()));
         }

@@ -3,6 +3,7 @@ package dev.lowbit.validate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lowbit.formats.Checkpoint;
@@ -30,7 +31,7 @@ class PositionReferenceTest {
         JsonNode refs = JSON.readTree(dir.resolve("reference/rope_refs.json").toFile());
         int[] ids = TokenIds.read(dir.resolve("reference/eval_token_ids_first16384.i32"));
         for (JsonNode r : refs.get("rope_scaling")) {
-            Map<String, Object> params = new LinkedHashMap<>(JSON.convertValue(r.get("rope_scaling"), Map.class));
+            Map<String, Object> params = JSON.convertValue(r.get("rope_scaling"), new TypeReference<LinkedHashMap<String, Object>>() {});
             params.put("rope_theta", 10000.0);
             String type = params.get("rope_type").toString();
             try (Transformer t = Transformer.open(dir, Map.of("rope_parameters", params))) {

@@ -30,7 +30,7 @@ class GgufFileTest {
         for (String m : MODELS) {
             Path g = Samples.requireShared(m + "/reference/gguf");
             JsonNode refs = new ObjectMapper().readTree(g.resolve("gguf_refs.json").toFile()).get("files");
-            for (Iterator<Map.Entry<String, JsonNode>> it = refs.fields(); it.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = refs.properties().iterator(); it.hasNext(); ) {
                 var e = it.next();
                 out.add(Arguments.of(m + " " + e.getKey(), g.resolve(e.getValue().get("file").asText()), e.getValue()));
             }

@@ -115,11 +115,6 @@ final class GgmlQuants {
     }
 
     /**
-     * C's roundf: half away from zero (Math.round would take −2.5 to −2). Below 2²³ in magnitude, x ± 0.5 is exact in
-     * double and the int conversion truncates toward zero; from 2²³ on every float is an integer already (NaN and
-     * infinities pass through too). The sign is copied back so that −0.3 gives −0.0, as roundf does.
-     */
-    /**
      * (int) roundf(x) for |x| < 2³¹, without roundf's branch for large values: the add is exact in double, and the
      * cast truncates toward zero. NaN gives 0, as (int8_t) of x86's conversion of NaN does.
      */
@@ -127,6 +122,11 @@ final class GgmlQuants {
         return (int) (x + Math.copySign(0.5, x));
     }
 
+    /**
+     * C's roundf: half away from zero (Math.round would take −2.5 to −2). Below 2²³ in magnitude, x ± 0.5 is exact in
+     * double and the int conversion truncates toward zero; from 2²³ on every float is an integer already (NaN and
+     * infinities pass through too). The sign is copied back so that −0.3 gives −0.0, as roundf does.
+     */
     static float roundf(float x) {
         if (!(Math.abs(x) < 0x1p23f)) return x;
         return Math.copySign((float) (int) (x + Math.copySign(0.5, x)), x);

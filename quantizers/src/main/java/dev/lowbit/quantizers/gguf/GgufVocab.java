@@ -178,7 +178,7 @@ final class GgufVocab {
         }
         Path addedFile = dir.resolve("added_tokens.json");
         if (Files.isRegularFile(addedFile)) {
-            for (var it = readJson(addedFile).fields(); it.hasNext(); ) {
+            for (var it = readJson(addedFile).properties().iterator(); it.hasNext(); ) {
                 var e = it.next();
                 int id = e.getValue().asInt();
                 if (id >= vocabSize) {
@@ -191,7 +191,7 @@ final class GgufVocab {
             }
         }
         if (tcfg != null) {
-            for (var it = tcfg.path("added_tokens_decoder").fields(); it.hasNext(); ) {
+            for (var it = tcfg.path("added_tokens_decoder").properties().iterator(); it.hasNext(); ) {
                 var e = it.next();
                 int id = Integer.parseInt(e.getKey());
                 String t = e.getValue().path("content").asText();
@@ -228,7 +228,7 @@ final class GgufVocab {
 
     private static Map<Integer, String> reverseVocab(JsonNode tok) {
         Map<Integer, String> rev = new HashMap<>();
-        for (var it = tok.path("model").path("vocab").fields(); it.hasNext(); ) {
+        for (var it = tok.path("model").path("vocab").properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             rev.put(e.getValue().asInt(), e.getKey());
         }

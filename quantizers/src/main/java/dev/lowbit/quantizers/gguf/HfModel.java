@@ -104,7 +104,7 @@ final class HfModel implements AutoCloseable {
         Path cf = dir.resolve("config.json");
         if (!Files.isRegularFile(cf)) throw new FormatException(dir, "no config.json");
         if (!(GgufVocab.readJson(cf) instanceof ObjectNode config)) throw new FormatException(cf, "not a JSON object");
-        if (config.has("text_config") && config.get("text_config") instanceof ObjectNode tc) tc.fields().forEachRemaining(e -> config.set(e.getKey(), e.getValue()));
+        if (config.has("text_config") && config.get("text_config") instanceof ObjectNode tc) tc.properties().iterator().forEachRemaining(e -> config.set(e.getKey(), e.getValue()));
         String hfArch = config.path("architectures").path(0).asText("");
         String arch = switch (hfArch) {
             case "LlamaForCausalLM", "LLaMAForCausalLM", "MistralForCausalLM", "LlamaModel" -> "llama";

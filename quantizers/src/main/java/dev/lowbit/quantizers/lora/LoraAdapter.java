@@ -102,7 +102,7 @@ public final class LoraAdapter {
 
     /** PEFT's get_pattern_key: a key matches a module name when the name is the key or ends in "." + key (regex allowed). */
     private static <T extends Number> T pattern(JsonNode patterns, String module, T dflt) {
-        for (var it = patterns.fields(); it.hasNext(); ) {
+        for (var it = patterns.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             if (Pattern.compile("(.*\\.)?(" + e.getKey() + ")$").matcher(module).matches()) {
                 @SuppressWarnings("unchecked")

@@ -1,5 +1,6 @@
 package dev.lowbit.validate.sweep;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.lowbit.formats.AtomicFiles;
 import dev.lowbit.validate.JsonOut;
 import java.io.IOException;
@@ -54,7 +55,7 @@ public record SweepReport(List<Sweep.Row> rows, Map<String, Object> inputs) {
         doc.put("inputs", inputs);
         List<Map<String, Object>> out = new ArrayList<>();
         for (Sweep.Row r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>(JsonOut.MAPPER.convertValue(r, Map.class));
+            Map<String, Object> m = JsonOut.MAPPER.convertValue(r, new TypeReference<LinkedHashMap<String, Object>>() {});
             m.put("pareto", onFront(r));
             out.add(m);
         }

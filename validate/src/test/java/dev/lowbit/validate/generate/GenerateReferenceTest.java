@@ -32,7 +32,7 @@ class GenerateReferenceTest {
             root = new ObjectMapper().readTree(in);
         }
         List<Arguments> out = new ArrayList<>();
-        root.get("models").fields().forEachRemaining(e -> {
+        root.get("models").properties().iterator().forEachRemaining(e -> {
             for (JsonNode c : e.getValue()) {
                 for (boolean cache : new boolean[] {true, false}) {
                     out.add(Arguments.of(e.getKey(), c.get("prompt").asText(), ids(c.get("prompt_ids")), "greedy", ids(c.get("greedy")), cache));

@@ -70,7 +70,7 @@ class TokenizerFuzzTest {
         ObjectNode t = tokenizer.deepCopy();
         ObjectNode model = (ObjectNode) t.get("model");
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = model.get("vocab").fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = model.get("vocab").properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             if (e.getValue().asInt() < 400) vocab.put(e.getKey(), e.getValue().asInt());
         }
