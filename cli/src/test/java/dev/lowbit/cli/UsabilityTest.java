@@ -76,6 +76,26 @@ class UsabilityTest {
         assertEquals(List.of(), wide);
     }
 
+    /** Main leaves picocli's java.time and java.sql converters out (start-up): no option or parameter may need one. */
+    @Test
+    void noOptionTakesATypeWhoseConverterIsLeftOut() {
+        List<String> excluded = List.of(Main.CONVERTERS_EXCLUDED.split(","));
+        List<String> needing = new ArrayList<>();
+        CommandLine cl = Main.commandLine();
+        List<CommandLine.Model.CommandSpec> specs = new ArrayList<>(List.of(cl.getCommandSpec()));
+        for (String cmd : COMMANDS) specs.add(cl.getSubcommands().get(cmd).getCommandSpec());
+        for (var spec : specs)
+            for (var arg : spec.args()) {
+                List<Class<?>> types = new ArrayList<>(List.of(arg.type()));
+                types.addAll(List.of(arg.auxiliaryTypes()));
+                for (Class<?> t : types)
+                    if (excluded.stream().anyMatch(t.getName()::matches)) needing.add(spec.qualifiedName() + " " + arg + ": " + t.getName());
+            }
+        assertEquals(List.of(), needing);
+        assertTrue(excluded.stream().anyMatch("java.time.Duration"::matches) && excluded.stream().anyMatch("java.sql.Timestamp"::matches)
+                && excluded.stream().noneMatch("java.nio.file.Path"::matches), Main.CONVERTERS_EXCLUDED);
+    }
+
     @Test
     void everyOptionAndParameterIsDescribed() {
         List<String> missing = new ArrayList<>();
