@@ -43,7 +43,7 @@ done
 # uncompiled meanwhile, which also spins a class per vector operation it meets and makes C2 compile the Vector API's
 # fallback code. 1.1B Q4_0 export 3.2-3.8 -> 2.6-3.4 s; 1.1B NF4 + double quant 2.14 -> 1.97 s (median of 8,
 # alternating). The K-quants' scale search (Qkx2Lanes, used at every size) too: 82M Q2_K, Q3_K_M, Q4_K_M and Q5_K_M
-# exports 1.86-1.91 -> 1.49-1.56 s (medians, alternating), and none of 200 runs (4 types x 25, with and without its
+# exports 1.72-1.88 -> 1.44-1.53 s (medians of 6, alternating with 85e021b), and none of 200 runs (4 types x 25, with and without its
 # profiles in the AOT cache) on allocated vectors (GC pauses 2-4 each). It had been left off (4a99a90) when about one run in
 # 20-30 ran on allocated vectors, 4-6 s; that was before conversions named a constant species (4e5dbd3). And the
 # K-quants' final quants of a group (BlockDots.groupQuants, Q6_K and Q3_K): 82M Q6_K 1.115 -> 1.06 s (medians of 10).
