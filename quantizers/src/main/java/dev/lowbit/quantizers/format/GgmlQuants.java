@@ -139,12 +139,7 @@ final class GgmlQuants {
      * scales by weighted least squares. rmse_type 0 returns the plain scale; negative rmse_type returns early.
      */
     static float makeQxQuants(int n, int nmax, float[] x, int xo, int[] L, int lo, int rmseType) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) { amax = ax; max = x[xo + i]; }
-        }
+        float amax = absMax(x, xo, n), max = signedAbsMax(x, xo, n, amax); // without the C loop's branches
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; ++i) L[lo + i] = 0;
             return 0.f;
@@ -209,12 +204,7 @@ final class GgmlQuants {
      * descent of up to 5 passes over single quants.
      */
     static float makeQ3Quants(int n, int nmax, float[] x, int xo, int[] L, int lo, boolean doRmse) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) { amax = ax; max = x[xo + i]; }
-        }
+        float amax = absMax(x, xo, n), max = signedAbsMax(x, xo, n, amax); // without the C loop's branches
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; ++i) L[lo + i] = 0;
             return 0.f;

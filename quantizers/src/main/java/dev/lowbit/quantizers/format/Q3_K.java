@@ -27,25 +27,33 @@ final class Q3_K implements WeightFormat {
 
     /** With an importance: quantize_row_q3_K_impl (make_qx_quants per group and for the 16 scales, weighted). */
     public void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff) {
-        quantize(src, srcOff, n, dst, dstOff, importance, impOff, Q3Lanes.USABLE && LaneEncoders.on());
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff, Q3Lanes.USABLE && LaneEncoders.on(), BlockDots.USABLE);
+    }
+
+    /** Everything in lanes or nothing (the twins compared in Q3LanesTest). */
+    static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean useLanes) {
+        quantize(src, srcOff, n, dst, dstOff, importance, impOff, useLanes, useLanes);
     }
 
     /**
-     * With useLanes, the 16 sub-block searches without importance run 8 or 16 at a time in {@link Q3Lanes}, and the
-     * final quants' division and nearest_int L values at a time: the same bytes (Q3LanesTest). 1.1B Q3_K_M export
-     * 8.5 -> 7.0 s (medians of 3, alternating); for an 82M model the lanes' compiling costs more than they save, so
-     * they follow the other GGUF lanes ({@link LaneEncoders#on}: jobs of 500M weights or more).
+     * With searchLanes, the 16 sub-block searches without importance run 8 or 16 at a time in {@link Q3Lanes}: the
+     * same bytes (Q3LanesTest). 1.1B Q3_K_M export 8.5 -> 7.0 s (medians of 3, alternating); for an 82M model the
+     * lanes' compiling costs more than they save (1.33 -> 1.45 s even compiled early), so they follow the other GGUF
+     * lanes ({@link LaneEncoders#on}: jobs of 500M weights or more). With quantLanes, the final quants' division and
+     * nearest_int run L values at a time ({@link BlockDots#groupQuants}, small and compiled early, as for Q6_K): at
+     * every size, 82M Q3_K_M export 1.47 -> 1.43 s (medians of 8, alternating).
      */
-    static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean useLanes) {
+    static void quantize(float[] src, int srcOff, int n, byte[] dst, int dstOff, float[] importance, int impOff, boolean searchLanes,
+            boolean quantLanes) {
         int[] L = new int[256], ls = new int[16];
-        Q3Lanes.Scratch lanes = useLanes ? new Q3Lanes.Scratch() : null;
+        Q3Lanes.Scratch lanes = searchLanes ? new Q3Lanes.Scratch() : null;
         float[] scales = new float[16], weight = new float[16], sw = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int x = srcOff + 256 * b, y = dstOff + 110 * b;
             int sco = y + 96;
             if (importance != null) {
                 weightedScales(src, x, importance, impOff + 256 * b, dst, y, L, scales, weight, sw, ls);
-                finish(src, x, dst, y, L, useLanes);
+                finish(src, x, dst, y, L, quantLanes);
                 continue;
             }
             float maxScale = 0, amax = 0;
@@ -70,7 +78,7 @@ final class Q3_K implements WeightFormat {
             } else {
                 putF16(dst, y + 108, 0.f);
             }
-            finish(src, x, dst, y, L, useLanes);
+            finish(src, x, dst, y, L, quantLanes);
         }
     }
 
@@ -118,14 +126,16 @@ final class Q3_K implements WeightFormat {
                 L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
             }
         }
+        // hmask: bit h of byte m is whether L[32h + m] > 3, which then loses it. Every L is in [0, 7] here, so that is
+        // bit 2 of L, taken without the C loop's branch: on weights it goes either way at random, and its mispredictions
+        // cost more than the rest of the block.
         for (int k = 0; k < 32; k++) dst[y + k] = 0;
-        int m = 0, hm = 1;
-        for (int j = 0; j < 256; ++j) {
-            if (L[j] > 3) {
-                dst[y + m] |= (byte) hm;
-                L[j] -= 4;
+        for (int h = 0; h < 8; h++) {
+            for (int m = 0; m < 32; m++) {
+                int l = L[32 * h + m];
+                dst[y + m] |= (byte) ((l >> 2) << h);
+                L[32 * h + m] = l & 3;
             }
-            if (++m == 32) { m = 0; hm <<= 1; }
         }
         for (int j = 0; j < 256; j += 128) {
             for (int l = 0; l < 32; ++l) {

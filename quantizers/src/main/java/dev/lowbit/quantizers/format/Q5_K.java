@@ -38,17 +38,14 @@ final class Q5_K implements WeightFormat {
             System.arraycopy(all, 256 * (b % 2), L, 0, 256);
             int qh = y + 16, ql = y + 48;
             for (int k = 0; k < 32; k++) dst[qh + k] = 0;
-            int m1 = 1, m2 = 2;
-            for (int nn = 0; nn < 256; nn += 64) {
+            // The C loop's `if (l > 15) { l -= 16; qh[j] |= m; }` as bit 4 of l (every L is in [0, 31]), without the
+            // branch, which goes either way at random on weights.
+            for (int nn = 0, s = 0; nn < 256; nn += 64, s += 2) {
                 for (int j = 0; j < 32; ++j) {
-                    int l1 = L[nn + j];
-                    if (l1 > 15) { l1 -= 16; dst[qh + j] |= (byte) m1; }
-                    int l2 = L[nn + j + 32];
-                    if (l2 > 15) { l2 -= 16; dst[qh + j] |= (byte) m2; }
-                    dst[ql + j] = (byte) (l1 | (l2 << 4));
+                    int l1 = L[nn + j], l2 = L[nn + j + 32];
+                    dst[qh + j] |= (byte) (((l1 >> 4) | ((l2 >> 4) << 1)) << s);
+                    dst[ql + j] = (byte) ((l1 & 15) | ((l2 & 15) << 4));
                 }
-                m1 <<= 2;
-                m2 <<= 2;
                 ql += 32;
             }
         }
