@@ -34,7 +34,7 @@ lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quan
        quantizers.format.Q5_0::quantizeLanes quantizers.format.Q5_1::quantizeLanes quantizers.format.BlockDots::q5Block
        quantizers.format.QxLanes::run quantizers.format.Qkx2Lanes::run quantizers.format.Qkx2Lanes::firstPass
        quantizers.format.Qkx2Lanes::trial quantizers.format.Qkx2Lanes::error quantizers.format.Qkx2Lanes::take
-       quantizers.format.BlockDots::groupQuants"
+       quantizers.format.BlockDots::groupQuants quantizers.format.BlockDots::groupQuantsMin"
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done

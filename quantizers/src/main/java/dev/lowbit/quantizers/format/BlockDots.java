@@ -481,6 +481,17 @@ public final class BlockDots {
                     .sub(0x00400000).max(-half).min(half - 1).add(half).intoArray(q, lo + c);
     }
 
+    /**
+     * The final quants of an asymmetric K-quant group of n (a multiple of L) from src[x] with scale d and min dm, L
+     * values at a time: {@link GgmlQuants#groupQuantsMin}'s loop, the same ints. Q2_K (16, nmax 3), Q4_K (32, 15),
+     * Q5_K (32, 31).
+     */
+    static void groupQuantsMin(float[] src, int x, int n, float d, float dm, int nmax, int[] q, int lo) {
+        for (int c = 0; c < n; c += L)
+            ((IntVector) FloatVector.fromArray(F, src, x + c).add(dm).div(d).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff)
+                    .sub(0x00400000).max(0).min(nmax).intoArray(q, lo + c);
+    }
+
     /** {@link GgmlQuants#absMax} of the 32 values from src[x], in vector lanes: the max of their magnitude bits. */
     static float absMax32(float[] src, int x) {
         IntVector bits = IntVector.zero(I); // loop-carried: only an argument, read through a copy (as extreme32)

@@ -230,10 +230,7 @@ final class GgmlImatrix {
             float d = dAll * scaleK4(j, dst, sc);
             if (d == 0) continue;
             float dm = dminAll * minK4(j, dst, sc);
-            for (int ii = 0; ii < 32; ++ii) {
-                int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                L[lo + 32 * j + ii] = Math.max(0, Math.min(nmax, l));
-            }
+            GgmlQuants.groupQuantsMin(x, xo + 32 * j, 32, d, dm, nmax, L, lo + 32 * j);
         }
     }
 

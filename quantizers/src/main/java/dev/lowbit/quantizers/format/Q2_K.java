@@ -57,10 +57,7 @@ final class Q2_K implements WeightFormat {
                 float d = dm * (dst[y + j] & 0xF);
                 if (d == 0) continue;
                 float m = mm * ((dst[y + j] & 0xff) >> 4);
-                for (int ii = 0; ii < 16; ++ii) {
-                    int l = nearestInt((src[x + 16 * j + ii] + m) / d);
-                    L[16 * j + ii] = Math.max(0, Math.min(3, l));
-                }
+                GgmlQuants.groupQuantsMin(src, x + 16 * j, 16, d, m, 3, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; ++l) {
@@ -120,10 +117,7 @@ final class Q2_K implements WeightFormat {
                 float d = dAll * (sc & 0xF);
                 if (d == 0) continue;
                 float dm = dminAll * (sc >> 4);
-                for (int ii = 0; ii < 16; ++ii) {
-                    int l = nearestInt((src[x + 16 * j + ii] + dm) / d);
-                    L[16 * j + ii] = Math.max(0, Math.min(3, l));
-                }
+                GgmlQuants.groupQuantsMin(src, x + 16 * j, 16, d, dm, 3, L, 16 * j);
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; ++l) {

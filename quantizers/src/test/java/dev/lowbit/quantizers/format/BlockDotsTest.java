@@ -30,6 +30,34 @@ class BlockDotsTest {
     }
 
     /**
+     * The final quants of an asymmetric K-quant group in lanes are the reference loop's ints (GgmlQuants' scalar twin):
+     * random groups, values whose (x + dm) / d falls exactly on a half (nearest_int rounds those to even), beyond the
+     * clamp on both sides, and a group at an odd offset, for the three shapes that use them (Q2_K, Q4_K, Q5_K).
+     */
+    @Test
+    void groupQuantsMinInLanesAreTheReferenceLoop() {
+        Random r = new Random(11);
+        int[][] shapes = {{16, 3}, {32, 15}, {32, 31}};
+        for (int rep = 0; rep < 3000; rep++) {
+            int[] shape = shapes[rep % 3];
+            int n = shape[0], nmax = shape[1], xo = 1 + r.nextInt(5);
+            float d = (float) (Math.abs(r.nextGaussian()) * Math.pow(10, r.nextInt(5) - 3)) + 1e-6f, dm = (float) Math.abs(r.nextGaussian()) * d * nmax / 2;
+            float[] x = new float[xo + n];
+            for (int i = 0; i < n; i++) {
+                x[xo + i] = switch (r.nextInt(4)) {
+                    case 0 -> (r.nextInt(nmax + 1) + 0.5f) * d - dm; // on a half, up to float rounding
+                    case 1 -> (float) r.nextGaussian() * d * nmax * 4; // past both clamps
+                    default -> (float) r.nextGaussian() * d * nmax;
+                };
+            }
+            int[] lanes = new int[n + 3], scalar = new int[n + 3];
+            BlockDots.groupQuantsMin(x, xo, n, d, dm, nmax, lanes, 3);
+            GgmlQuants.groupQuantsMinScalar(x, xo, n, d, dm, nmax, scalar, 3);
+            assertEquals(Arrays.toString(scalar), Arrays.toString(lanes), "n " + n + ", nmax " + nmax + ", d " + d + ", dm " + dm);
+        }
+    }
+
+    /**
      * The K-quants' and IQ4_XS' scales decoded in byte lanes are their scalar twins' floats, bit for bit, for random
      * super-blocks (any scale bits, NaN and infinite d included) at an odd offset; the row ends with its last super-block,
      * so a lane load past it would throw.
