@@ -28,17 +28,16 @@ final class QxLanes {
     static final int GROUPS = F.length();
     static final boolean USABLE = GROUPS == 8 || GROUPS == 16;
 
-    /** Per-call scratch for groups of up to n values: transposed values, their w·x and w, a trial's quants, the best. */
+    /** Per-call scratch for groups of up to n values: transposed values, their w·x and w, the best trial's quants. */
     static final class Scratch {
-        final float[] x, wx, w, max = new float[GROUPS];
-        final int[] trial, best;
+        final float[] x, wx, w;
+        final int[] best;
         final boolean[] flat = new boolean[GROUPS];
 
         Scratch(int n) {
             x = new float[GROUPS * n];
             wx = new float[GROUPS * n];
             w = new float[GROUPS * n];
-            trial = new int[GROUPS * n];
             best = new int[GROUPS * n];
         }
     }
@@ -64,48 +63,75 @@ final class QxLanes {
     /**
      * Groups j < GROUPS of n values at x[xo + n·j ..]: scales[so + j] = make_qx_quants(n, nmax, ..., rmse_type 1, NULL) and
      * L[lo + n·j ..] its quants.
+     * <p>
+     * Two of the 18 trial scales are summed in one pass over the values: each lane's sums stay chains of adds in the
+     * reference's order, but two independent pairs of chains keep the adder busy where one pair waited on each add,
+     * and the values are loaded once for both. The trials are then taken in the reference's order. A trial's quants
+     * are not kept: as the reference, the best trial's are computed again from its iscale, once at the end (the same
+     * float operations, so the same ints), instead of stored for every trial and copied when one is better.
      */
     static void run(int n, int nmax, float[] x, int xo, int[] L, int lo, float[] scales, int so, Scratch s) {
-        transpose(n, x, xo, s.x, s.max, s.flat);
-        for (int i = 0; i < n; i++) {
-            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), w = xi.mul(xi); // rmse_type 1: w = x²
-            w.intoArray(s.w, i * GROUPS);
-            w.mul(xi).intoArray(s.wx, i * GROUPS);
-        }
-        // No vector operation here is called on a loop-carried vector (sumlx, suml2, scale, best): C2 parses such a
-        // receiver with its declared type, FloatVector, and inlines the operation only from the call site's type
+        for (int j = 0; j < GROUPS; j++)
+            for (int i = 0; i < n; i++) s.x[i * GROUPS + j] = x[xo + n * j + i];
+        // No vector operation here is called on a loop-carried vector (amax, m, sums, scale, best, bestIscale): C2 parses
+        // such a receiver with its declared type, FloatVector, and inlines the operation only from the call site's type
         // profile; compiled before that profile was complete, about one 82M Q6_K export in 40 ran this method on
         // allocated vectors (40 collections, 3.8 s instead of 1.3). Sums take the new term as receiver (float adds
         // commute exactly) and the other uses read a copy made by a blend on a fresh vector (same bits).
-        FloatVector zero = FloatVector.zero(F), max = FloatVector.fromArray(F, s.max, 0), scale = zero, best = zero;
+        FloatVector zero = FloatVector.zero(F), amax = zero, m = zero;
         VectorMask<Float> all = F.maskAll(true);
-        for (int is = 0; is <= 18; ++is) { // the first pass (is = 0 here), then the reference's is = −9 .. 9 without 0
-            float trial = is == 0 ? -nmax : -(nmax + 0.1f * (is <= 9 ? is - 10 : is - 9));
-            FloatVector iscale = FloatVector.broadcast(F, trial).div(max), sumlx = zero, suml2 = zero;
+        for (int i = 0; i < n; i++) {
+            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), ax = xi.abs(), w = xi.mul(xi); // rmse_type 1: w = x²
+            w.intoArray(s.w, i * GROUPS);
+            w.mul(xi).intoArray(s.wx, i * GROUPS);
+            VectorMask<Float> keep = ax.compare(VectorOperators.GT, amax).not(); // if (ax > amax) { amax = ax; max = x; }
+            amax = ax.blend(amax, keep);
+            m = xi.blend(m, keep);
+        }
+        // flat groups (all below GROUP_MAX_EPS in magnitude): the reference codes them as quants 0 and scale 0
+        VectorMask<Float> flat = zero.blend(amax, all).compare(VectorOperators.LT, GgmlQuants.GROUP_MAX_EPS);
+        flat.intoArray(s.flat, 0);
+        FloatVector max = zero.blend(m, all).blend(1f, flat);
+        FloatVector iscale0 = FloatVector.broadcast(F, (float) -nmax).div(max), sumlx = zero, suml2 = zero;
+        for (int i = 0; i < n; i++) { // the first pass, iscale = −nmax/max
+            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS);
+            IntVector l = ((IntVector) iscale0.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+            FloatVector lf = (FloatVector) l.convertShape(VectorOperators.I2F, F, 0);
+            sumlx = FloatVector.fromArray(F, s.wx, i * GROUPS).mul(lf).add(sumlx);
+            suml2 = FloatVector.fromArray(F, s.w, i * GROUPS).mul(lf).mul(lf).add(suml2);
+        }
+        FloatVector slx0 = zero.blend(sumlx, all), sl20 = zero.blend(suml2, all);
+        FloatVector scale = slx0.div(sl20).blend(0f, sl20.compare(VectorOperators.EQ, 0f)), best = scale.mul(slx0), bestIscale = iscale0;
+        for (int is = 1; is <= 18; is += 2) { // the reference's is = −9 .. 9 without 0, two at a time
+            FloatVector ia = FloatVector.broadcast(F, -(nmax + 0.1f * (is <= 9 ? is - 10 : is - 9))).div(max);
+            FloatVector ib = FloatVector.broadcast(F, -(nmax + 0.1f * (is + 1 <= 9 ? is - 9 : is - 8))).div(max);
+            FloatVector lxa = zero, l2a = zero, lxb = zero, l2b = zero;
             for (int i = 0; i < n; i++) {
-                FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS);
-                IntVector l = ((IntVector) iscale.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
-                FloatVector lf = (FloatVector) l.convertShape(VectorOperators.I2F, F, 0);
-                l.add(nmax).intoArray(s.trial, i * GROUPS);
-                sumlx = FloatVector.fromArray(F, s.wx, i * GROUPS).mul(lf).add(sumlx);
-                suml2 = FloatVector.fromArray(F, s.w, i * GROUPS).mul(lf).mul(lf).add(suml2);
+                FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS), wx = FloatVector.fromArray(F, s.wx, i * GROUPS), w = FloatVector.fromArray(F, s.w, i * GROUPS);
+                IntVector qa = ((IntVector) ia.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+                IntVector qb = ((IntVector) ib.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+                FloatVector la = (FloatVector) qa.convertShape(VectorOperators.I2F, F, 0), lb = (FloatVector) qb.convertShape(VectorOperators.I2F, F, 0);
+                lxa = wx.mul(la).add(lxa);
+                l2a = w.mul(la).mul(la).add(l2a);
+                lxb = wx.mul(lb).add(lxb);
+                l2b = w.mul(lb).mul(lb).add(l2b);
             }
-            FloatVector slx = zero.blend(sumlx, all), sl2 = zero.blend(suml2, all);
-            if (is == 0) {
-                scale = slx.div(sl2).blend(0f, sl2.compare(VectorOperators.EQ, 0f));
-                best = scale.mul(slx);
-                System.arraycopy(s.trial, 0, s.best, 0, n * GROUPS);
-                continue;
-            }
-            FloatVector sc = zero.blend(scale, all), bs = zero.blend(best, all);
+            // the two trials taken in order: if (suml2 > 0 && sumlx·sumlx > best·suml2) { scale = sumlx/suml2; best = scale·sumlx; }
+            FloatVector slx = zero.blend(lxa, all), sl2 = zero.blend(l2a, all), bs = zero.blend(best, all), t = slx.div(sl2);
             VectorMask<Float> better = sl2.compare(VectorOperators.GT, 0f).and(slx.mul(slx).compare(VectorOperators.GT, bs.mul(sl2)));
-            if (!better.anyTrue()) continue;
-            VectorMask<Integer> take = better.cast(I);
-            for (int i = 0; i < n * GROUPS; i += GROUPS)
-                IntVector.fromArray(I, s.best, i).blend(IntVector.fromArray(I, s.trial, i), take).intoArray(s.best, i);
-            FloatVector trialScale = slx.div(sl2);
-            scale = sc.blend(trialScale, better);
-            best = bs.blend(trialScale.mul(slx), better);
+            FloatVector sc = zero.blend(scale, all).blend(t, better), bs1 = bs.blend(t.mul(slx), better);
+            FloatVector bi = zero.blend(bestIscale, all).blend(ia, better);
+            FloatVector slxb = zero.blend(lxb, all), sl2b = zero.blend(l2b, all), tb = slxb.div(sl2b);
+            VectorMask<Float> betterB = sl2b.compare(VectorOperators.GT, 0f).and(slxb.mul(slxb).compare(VectorOperators.GT, bs1.mul(sl2b)));
+            scale = sc.blend(tb, betterB);
+            best = bs1.blend(tb.mul(slxb), betterB);
+            bestIscale = bi.blend(ib, betterB);
+        }
+        FloatVector bis = zero.blend(bestIscale, all);
+        for (int i = 0; i < n; i++) { // the best trial's quants, as the reference computes them when it takes it
+            FloatVector xi = FloatVector.fromArray(F, s.x, i * GROUPS);
+            ((IntVector) bis.mul(xi).add(12582912f).reinterpretShape(I, 0)).and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1).add(nmax)
+                    .intoArray(s.best, i * GROUPS);
         }
         zero.blend(scale, all).intoArray(scales, so);
         for (int j = 0; j < GROUPS; j++) {
