@@ -38,7 +38,7 @@ lowbit_lanes="quantizers.format.Q8_0::quantizeLanes quantizers.format.Q4_0::quan
 for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quantizers.Nf4Codes::codes quantizers.DynamicMap::signedCodes $lowbit_lanes; do
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=CompileThresholdScaling,dev.lowbit.$m,0.05"
 done
-# The GGUF encoders' lanes (used from 500M weights on, Q6_K's from 32M: LaneEncoders) and the 16-bit float reads and
+# The GGUF encoders' lanes (used from 500M weights on, Q6_K's from 8M: LaneEncoders) and the 16-bit float reads and
 # NF4 codes are compiled in the foreground: the caller waits for C2 (tens of ms) instead of running their vector code
 # uncompiled meanwhile, which also spins a class per vector operation it meets and makes C2 compile the Vector API's
 # fallback code. 1.1B Q4_0 export 3.2-3.8 -> 2.6-3.4 s; 1.1B NF4 + double quant 2.14 -> 1.97 s (median of 8,

@@ -17,11 +17,13 @@ public final class LaneEncoders {
 
     /**
      * Q6_K weights of a job from which {@link QxLanes} pay whatever the job's size: Q6_K's scalar search (make_qx_quants,
-     * 19 scales tried per group of 16) costs about 30 ns a weight, so compiling the lanes pays back far sooner. An 82M
-     * model's whole Q6_K export: 2.16-2.39 s scalar, 1.30-1.41 s in lanes; Q4_K_M and Q5_K_M of it (14M Q6_K
-     * weights): the same either way.
+     * 19 scales tried per group of 16) costs about 32 ns a weight, the lanes 3-5 (one thread, warm), so compiling them
+     * pays back far sooner. An 82M model's whole Q6_K export: 2.16-2.39 s scalar, 1.30-1.41 s in lanes (before they
+     * took two trials a pass). Its Q4_K_M and Q5_K_M (14M Q6_K weights): 1.46 -> 1.34 s and 1.43 -> 1.29 s with this
+     * at 8M instead of 32M (medians of 6, alternating); its Q3_K_M and Q2_K (3M, the output matrix) were 2-5 % slower
+     * in lanes, within the noise, and stay scalar.
      */
-    public static final long MIN_Q6_K_WEIGHTS = 32_000_000L;
+    public static final long MIN_Q6_K_WEIGHTS = 8_000_000L;
 
     private static volatile boolean on = true, q6k = true;
 
