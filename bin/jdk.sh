@@ -51,17 +51,19 @@ for m in formats.FloatBits::bf16ToFloats formats.FloatBits::maxMagnitude16 quant
   LOWBIT_JVM_FLAGS+=" -XX:CompileCommand=BackgroundCompilation,dev.lowbit.$m,false"
 done
 unset lowbit_lanes m
-# Tiered compilation's thresholds for C2, tuned for a short-lived process on two cores. The quantizers' hot methods are
-# called once per row or group with loops inside, so their back-edge counts pass Tier4BackEdgeThreshold (40000) long
-# before their calls reach Tier4MinInvocationThreshold (600): C2 compiled each of them on-stack first, one to three
-# times at different loops (each compile only finishing the call it entered), then again normally. With the normal
-# compile allowed from 100 calls and on-stack replacement from 160000 back edges, an 82M Q3_K_M export's C2 time went
-# 907 -> 735 ms (on-stack compiles of lowbit methods 18 -> 9). Whole-process medians, alternating, 82M F32 model:
-# Q3_K_M 1.38 -> 1.21 s, Q2_K 1.32 -> 1.24, Q4_K_M 1.35 -> 1.23, Q5_K_M 1.31 -> 1.23, Q6_K 0.96 -> 0.90, IQ4_NL 2.15
-# -> 2.00, Q8_0 0.54 -> 0.51, Q4_0 0.62 -> 0.59, nf4 0.75 -> 0.67; perplexity of its Q8_0 GGUF (4 chunks) 3.02 -> 2.73 s.
-# 1.1B BF16: NF4 + double quant 2.10 -> 2.08 s, Q4_K_M 5.16 -> 5.25, Q4_0 1.77 -> 1.79 (noise); steady-state tokens/s
-# (lowbit bench) unchanged. Earlier tries of higher back-edge thresholds alone (×5-×20) made that NF4 export slower.
-LOWBIT_JVM_FLAGS+=" -XX:Tier4MinInvocationThreshold=100 -XX:Tier4BackEdgeThreshold=160000"
+# Tiered compilation's thresholds for C2 in `lowbit quantize` (the launcher adds them for that command only), tuned for a
+# short-lived process on two cores. The quantizers' hot methods are called once per row or group with loops inside, so
+# their back-edge counts pass Tier4BackEdgeThreshold (40000) long before their calls reach Tier4MinInvocationThreshold
+# (600): C2 compiled each of them on-stack first, one to three times at different loops (each compile only finishing
+# the call it entered), then again normally. With the normal compile allowed from 100 calls and on-stack replacement
+# from 160000 back edges, an 82M Q3_K_M export's C2 time went 907 -> 735 ms (on-stack compiles of lowbit methods 18 ->
+# 9). Whole-process medians, alternating, 82M F32 model: Q3_K_M 1.38 -> 1.21 s, Q2_K 1.32 -> 1.24, Q4_K_M 1.35 -> 1.23,
+# Q5_K_M 1.31 -> 1.23, Q6_K 0.96 -> 0.90, IQ4_NL 2.15 -> 2.00, Q8_0 0.54 -> 0.51, Q4_0 0.62 -> 0.59, nf4 0.75 -> 0.67.
+# 1.1B BF16: NF4 + double quant 2.10 -> 2.08 s, Q4_K_M 5.16 -> 5.25, Q4_0 1.77 -> 1.79 (noise). Not for the other
+# commands: generating with an 82M Q2_K GGUF then ran its row dots (BlockDots.lowBits) on allocated vectors in about half
+# the runs (20-35 tokens/s instead of 200, 175-246 collections), as C2 compiled them before their call sites' type
+# profiles were complete; with the default thresholds 0 of 6 runs did.
+LOWBIT_QUANTIZE_JIT_FLAGS="-XX:Tier4MinInvocationThreshold=100 -XX:Tier4BackEdgeThreshold=160000"
 if ! command -v mvn >/dev/null 2>&1; then
   echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
   exit 2
