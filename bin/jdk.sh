@@ -62,7 +62,7 @@ unset lowbit_lanes m
 # 1.1B BF16: NF4 + double quant 2.10 -> 2.08 s, Q4_K_M 5.16 -> 5.25, Q4_0 1.77 -> 1.79 (noise). Not for the other
 # commands: generating with an 82M Q2_K GGUF then ran its row dots (BlockDots.lowBits) on allocated vectors in about half
 # the runs (20-35 tokens/s instead of 200, 175-246 collections), as C2 compiled them before their call sites' type
-# profiles were complete; with the default thresholds 0 of 6 runs did.
+# profiles were complete; with the default thresholds 0 of 14 runs did.
 LOWBIT_QUANTIZE_JIT_FLAGS="-XX:Tier4MinInvocationThreshold=100 -XX:Tier4BackEdgeThreshold=160000"
 if ! command -v mvn >/dev/null 2>&1; then
   echo "lowbit: Maven (mvn) not found. Install it, e.g. 'apt-get install maven'." >&2
