@@ -61,8 +61,12 @@ final class GgufVocab {
         }
     }
 
-    /** Writes the tokenizer metadata for this architecture's converter class. */
-    static void write(Path dir, String arch, JsonNode config, Kv kv, Consumer<String> warn) {
+    /**
+     * Writes the tokenizer metadata for this architecture's converter class. embeddingRows: the rows of the model's
+     * token embedding (token_embd.weight), or 0 when it has none; llama.cpp loads a file only when its vocabulary has
+     * that many tokens.
+     */
+    static void write(Path dir, String arch, JsonNode config, long embeddingRows, Kv kv, Consumer<String> warn) {
         Path tj = dir.resolve("tokenizer.json");
         Path tcf = dir.resolve("tokenizer_config.json");
         ObjectNode tcfg = Files.isRegularFile(tcf) && readJson(tcf) instanceof ObjectNode o ? o : null;
@@ -71,8 +75,12 @@ final class GgufVocab {
             throw new FormatException(dir, "no tokenizer.json" + (arch.equals("llama") ? " or tokenizer.model" : "") + ": GGUF needs the vocabulary");
         JsonNode tok = Files.isRegularFile(tj) ? readJson(tj) : JsonNodeFactory.instance.objectNode();
         if (spm) sentencePiece(dir, tok, tcfg, config, kv, warn);
-        else if (arch.equals("llama") && isLlamaHf(tok)) llamaHf(dir, tok, tcfg, config, kv, warn);
+        else if (arch.equals("llama") && isLlamaHf(tok)) llamaHf(dir, tok, tcfg, config, embeddingRows, kv, warn);
         else gpt2(dir, tok, tcfg, config, kv, warn);
+        GgufValue written = kv.map.get("tokenizer.ggml.tokens");
+        if (embeddingRows > 0 && written != null && written.asList().size() != embeddingRows)
+            warn.accept(dir.resolve(spm ? "tokenizer.model" : "tokenizer.json") + ": the vocabulary has " + written.asList().size()
+                    + " tokens but the token embedding " + embeddingRows + " rows: llama.cpp refuses such a file (check_tensor_dims)");
         if (arch.equals("llama")) {
             // LlamaModel.set_vocab's extras; add_prefix_space only when it is a bool (transformers 5 writes null)
             if (tcfg != null && tcfg.path("add_prefix_space").isBoolean())
@@ -236,7 +244,13 @@ final class GgufVocab {
         return rev;
     }
 
-    private static void llamaHf(Path dir, JsonNode tok, ObjectNode tcfg, JsonNode config, Kv kv, Consumer<String> warn) {
+    /**
+     * _set_vocab_llama_hf. Its vocabulary ends with the tokenizer's last token, and a model whose embedding has more
+     * rows (a vocab_size padded past the tokenizer) gave a file llama.cpp refuses ("token_embd.weight has wrong shape").
+     * Here the ids past the tokenizer get the padding the converter gives a sentencepiece vocabulary of the same model
+     * (_create_vocab_sentencepiece: "[PADid]", score -10000, UNUSED), and the file loads.
+     */
+    private static void llamaHf(Path dir, JsonNode tok, ObjectNode tcfg, JsonNode config, long embeddingRows, Kv kv, Consumer<String> warn) {
         Map<Integer, String> rev = reverseVocab(tok);
         int base = tok.path("model").path("vocab").size();
         Set<Integer> specialIds = specialIds(tok, tcfg, rev);
@@ -258,6 +272,15 @@ final class GgufVocab {
             tokens.add(a.getValue());
             scores.add(-1000.0);
             types.add((long) (specialIds.contains(a.getKey()) ? CONTROL : USER_DEFINED));
+        }
+        if (embeddingRows > tokens.size()) {
+            warn.accept(dir.resolve("tokenizer.json") + ": " + tokens.size() + " tokens for " + embeddingRows + " embedding rows: ids " + tokens.size()
+                    + " to " + (embeddingRows - 1) + " written as unused [PADid] tokens, as llama.cpp needs a token per row");
+            for (int id = tokens.size(); id < embeddingRows; id++) {
+                tokens.add("[PAD" + id + "]");
+                scores.add(-10000.0);
+                types.add((long) UNUSED);
+            }
         }
         kv.put("tokenizer.ggml.model", GgufValue.str("llama"));
         kv.put("tokenizer.ggml.pre", GgufValue.str("default"));

@@ -398,7 +398,8 @@ final class HfModel implements AutoCloseable {
         metaModel(kv);
         parameters(kv, fileType);
         kv.put("general.quantization_version", GgufValue.u32(2));
-        GgufVocab.write(dir, arch, config, kv, warnings::add);
+        long embeddingRows = items.stream().filter(i -> i.name().equals("token_embd.weight")).mapToLong(i -> i.shape()[0]).findFirst().orElse(0);
+        GgufVocab.write(dir, arch, config, embeddingRows, kv, warnings::add);
         return kv;
     }
 

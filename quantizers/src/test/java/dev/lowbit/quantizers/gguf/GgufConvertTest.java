@@ -153,6 +153,52 @@ class GgufConvertTest {
         assertEquals(1, kv.get("tokenizer.ggml.bos_token_id").asLong());
     }
 
+    /**
+     * A Llama-style BPE tokenizer (no tokenizer.model) with fewer tokens than the embedding has rows, as in a model whose
+     * vocab_size was padded past its tokenizer: convert_hf_to_gguf.py's _set_vocab_llama_hf stops at the last token and
+     * llama.cpp refuses that file ("token_embd.weight has wrong shape"); the ids past the tokenizer get the padding the
+     * converter gives a sentencepiece vocabulary (_create_vocab_sentencepiece: [PADid], -10000, UNUSED).
+     */
+    @Test
+    void llamaHfVocabularyShorterThanTheEmbeddingIsPaddedToIt() throws IOException {
+        Path v = variant("tiny-llama", c -> {});
+        ObjectNode tok = (ObjectNode) JSON.readTree(shared("tiny-llama").resolve("tokenizer.json").toFile());
+        ObjectNode vocab = (ObjectNode) tok.get("model").get("vocab");
+        List<String> past = new ArrayList<>();
+        vocab.properties().forEach(e -> {
+            if (e.getValue().asInt() >= 4000) past.add(e.getKey());
+        });
+        assertEquals(96, past.size());
+        vocab.remove(past);
+        Files.delete(v.resolve("tokenizer.json"));
+        JSON.writeValue(v.resolve("tokenizer.json").toFile(), tok);
+
+        GgufExport.Plan p = GgufExport.plan(v, GgufFileType.F16), full = GgufExport.plan(shared("tiny-llama"), GgufFileType.F16);
+        List<?> tokens = p.kv().get("tokenizer.ggml.tokens").asList(), scores = p.kv().get("tokenizer.ggml.scores").asList(),
+                types = p.kv().get("tokenizer.ggml.token_type").asList();
+        assertEquals(4096, tokens.size(), "a token per row of token_embd.weight");
+        assertEquals(4096, scores.size());
+        assertEquals(4096, types.size());
+        assertEquals(full.kv().get("tokenizer.ggml.tokens").asList().subList(0, 4000), tokens.subList(0, 4000));
+        assertEquals(full.kv().get("tokenizer.ggml.token_type").asList().subList(0, 4000), types.subList(0, 4000));
+        assertEquals(List.of("[PAD4000]", "[PAD4095]"), List.of(tokens.get(4000), tokens.get(4095)));
+        assertEquals(List.of(-10000.0, -10000.0), List.of(scores.get(4000), scores.get(4095)));
+        assertEquals(List.of(5L, 5L), List.of(types.get(4000), types.get(4095)));
+        assertEquals(1, p.warnings().stream().filter(w -> w.contains("4000 tokens for 4096 embedding rows")).count(), p.warnings().toString());
+        assertTrue(full.warnings().stream().noneMatch(w -> w.contains("embedding")), full.warnings().toString());
+    }
+
+    /** A vocabulary that still does not match the embedding (here config.json's vocab_size past it) is named in a warning. */
+    @Test
+    void vocabularyOtherThanTheEmbeddingIsWarnedOf() throws IOException {
+        Path v = variant("tiny-gpt2", c -> c.put("vocab_size", 4160));
+        GgufExport.Plan p = GgufExport.plan(v, GgufFileType.F16);
+        assertEquals(4160, p.kv().get("tokenizer.ggml.tokens").asList().size(), "padded to vocab_size as the converter does");
+        assertEquals(1, p.warnings().stream().filter(w -> w.endsWith("tokenizer.json: the vocabulary has 4160 tokens but the token embedding 4096 rows: "
+                + "llama.cpp refuses such a file (check_tensor_dims)")).count(), p.warnings().toString());
+        assertTrue(GgufExport.plan(shared("tiny-gpt2"), GgufFileType.F16).warnings().stream().noneMatch(w -> w.contains("embedding")));
+    }
+
     static float[] find(HfModel m, String name) {
         return m.items.stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow().data().get();
     }
