@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.lowbit.samples.Samples;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,6 +36,30 @@ class GgufCommandsTest {
         assertTrue(r.out().matches("(?s).*attention\\.head_count_kv\\s+2.*"), r.out());
         assertTrue(r.out().matches("(?s).*tokenizer\\s+llama, 4096 tokens.*"), r.out());
         assertTrue(r.out().matches("(?s).*blk\\.3\\.ffn_down\\.weight\\s+F16\\s+\\[256, 704\\].*"), r.out());
+    }
+
+    /**
+     * A tokenizer.json with a token past the embedding's rows: quantize warns, and inspect of the file says llama.cpp
+     * refuses it (llama-perplexity on such a file: "check_tensor_dims: tensor 'token_embd.weight' has wrong shape").
+     */
+    @Test
+    void aVocabularyOtherThanTheEmbeddingIsNamedByQuantizeAndInspect() throws Exception {
+        Path v = Files.createDirectories(tmp.resolve("tiny-llama"));
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer_config.json"}) Files.createSymbolicLink(v.resolve(f), llama().resolve(f));
+        ObjectMapper json = new ObjectMapper();
+        JsonNode tok = json.readTree(llama().resolve("tokenizer.json").toFile());
+        ((ArrayNode) tok.get("added_tokens")).addObject().put("id", 4096).put("content", "<|extra|>")
+                .put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
+        json.writeValue(v.resolve("tokenizer.json").toFile(), tok);
+        Path out = tmp.resolve("extra.gguf");
+        CliRun q = CliRun.of("quantize", v.toString(), "-o", out.toString(), "--scheme", "F16");
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.err().contains("the vocabulary has 4097 tokens but the token embedding 4096 rows: llama.cpp refuses such a file"), q.err());
+        CliRun r = CliRun.of("inspect", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("tokenizer              llama, 4097 tokens for 4096 rows of token_embd.weight: llama.cpp refuses this file"), r.out());
+        CliRun ok = CliRun.of("inspect", gguf("F16").toString());
+        assertTrue(ok.out().contains("tokenizer              llama, 4096 tokens\n"), ok.out());
     }
 
     @Test

@@ -62,7 +62,16 @@ final class GgufInspection {
         String tok = f.string("tokenizer.ggml.model");
         if (tok != null) {
             var tokens = f.value("tokenizer.ggml.tokens");
-            out.put("tokenizer", tok + (tokens != null && tokens.type() == GgufValueType.ARRAY ? ", " + tokens.asList().size() + " tokens" : ""));
+            String line = tok;
+            if (tokens != null && tokens.type() == GgufValueType.ARRAY) {
+                int n = tokens.asList().size();
+                line += ", " + n + " tokens";
+                // llama.cpp loads a file only when token_embd has a row per token (llama_model_loader's check_tensor_dims)
+                long rows = f.tensors().stream().filter(t -> t.name().equals("token_embd.weight") && t.shape().length == 2).mapToLong(t -> t.shape()[0])
+                        .findFirst().orElse(n);
+                if (rows != n) line += " for " + rows + " rows of token_embd.weight: llama.cpp refuses this file";
+            }
+            out.put("tokenizer", line);
         }
         return out;
     }
