@@ -69,6 +69,33 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         };
     }
 
+    /** {@link #slidingWindow(Architecture, JsonNode, int, int)} of this model's layer. */
+    public int slidingWindow(int layer) {
+        return slidingWindow(arch, raw, layers, layer);
+    }
+
+    /**
+     * The attention window of a layer as transformers 5 applies it, 0 for the whole context: key j is visible to query
+     * i when i − j &lt; window (masking_utils.sliding_window_overlay). Mistral: sliding_window on every layer when set;
+     * Qwen2: only with use_sliding_window, on the layers config.json's layer_types names "sliding_attention" (without
+     * them, from max_window_layers on, as Qwen2Config derives them). Llama, GPT-2 and BLOOM have none.
+     */
+    public static int slidingWindow(Architecture a, JsonNode c, int layers, int layer) {
+        JsonNode w = c.get("sliding_window");
+        if (w == null || !w.isIntegralNumber() || w.intValue() <= 0) return 0;
+        return switch (a) {
+            case MISTRAL -> w.intValue();
+            case QWEN2 -> {
+                if (!c.path("use_sliding_window").asBoolean(false)) yield 0;
+                JsonNode types = c.get("layer_types");
+                boolean sliding = types != null && types.isArray() && types.size() == layers ? types.get(layer).asText().equals("sliding_attention")
+                        : layer >= c.path("max_window_layers").asInt(28);
+                yield sliding ? w.intValue() : 0;
+            }
+            default -> 0;
+        };
+    }
+
     /** The saved dtype as config.json names it (`dtype` in 5.x, `torch_dtype` in 4.x), or null. */
     public String savedDtype() {
         return raw.has("dtype") ? raw.get("dtype").asText() : raw.path("torch_dtype").asText(null);

@@ -3,9 +3,11 @@ package dev.lowbit.quantizers.gguf;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lowbit.formats.Architecture;
 import dev.lowbit.formats.Checkpoint;
 import dev.lowbit.formats.FormatException;
 import dev.lowbit.formats.JsonTree;
+import dev.lowbit.formats.ModelConfig;
 import dev.lowbit.formats.SafetensorsFile;
 import dev.lowbit.formats.Tensor;
 import dev.lowbit.formats.gguf.GgufValue;
@@ -115,6 +117,12 @@ final class HfModel implements AutoCloseable {
         };
         Checkpoint ckpt = Checkpoint.open(dir);
         HfModel m = new HfModel(dir, config, hfArch, arch, ckpt);
+        Architecture a = Architecture.of(config.path("model_type").asText(null), hfArch);
+        int layers = config.path("num_hidden_layers").asInt(0), window = 0;
+        for (int i = 0; a != null && i < layers; i++) window = Math.max(window, ModelConfig.slidingWindow(a, config, layers, i));
+        if (window > 0)
+            m.warnings.add(cf + ": sliding_window " + window + ": the GGUF has no sliding-window key (nor does convert_hf_to_gguf.py's) and llama.cpp's "
+                    + arch + " attends to the whole context, so past " + window + " tokens its outputs differ from transformers' and lowbit's");
         try {
             m.index();
         } catch (RuntimeException e) {

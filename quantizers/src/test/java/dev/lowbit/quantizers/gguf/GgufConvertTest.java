@@ -199,6 +199,23 @@ class GgufConvertTest {
         assertTrue(GgufExport.plan(shared("tiny-gpt2"), GgufFileType.F16).warnings().stream().noneMatch(w -> w.contains("embedding")));
     }
 
+    /** Mistral's sliding_window has no GGUF key and llama.cpp's llama attends to the whole context: said in a warning. */
+    @Test
+    void mistralSlidingWindowIsWarnedOf() throws IOException {
+        Path v = variant("tiny-llama", c -> {
+            c.putArray("architectures").add("MistralForCausalLM");
+            c.put("model_type", "mistral").put("sliding_window", 64);
+        });
+        GgufExport.Plan p = GgufExport.plan(v, GgufFileType.F16);
+        assertEquals(1, p.warnings().stream().filter(w -> w.contains("sliding_window 64: the GGUF has no sliding-window key")).count(), p.warnings().toString());
+        assertArrayEquals(meta(GgufExport.plan(shared("tiny-llama"), GgufFileType.F16)), meta(p), "the same file as the Llama");
+        Path none = variant("tiny-llama", c -> {
+            c.putArray("architectures").add("MistralForCausalLM");
+            c.put("model_type", "mistral").putNull("sliding_window");
+        });
+        assertTrue(GgufExport.plan(none, GgufFileType.F16).warnings().stream().noneMatch(w -> w.contains("sliding")));
+    }
+
     static float[] find(HfModel m, String name) {
         return m.items.stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow().data().get();
     }

@@ -14,6 +14,8 @@ import java.util.Arrays;
  *
  * <p>A few query rows (decoding after a KV cache): each score is a dot product with a key and the output a sum of
  * value rows; laying the whole cache out as panels for one row would cost as much as the attention itself.
+ *
+ * <p>With a window w &gt; 0 (Mistral's sliding_window), the query at position i sees keys i − w + 1 .. i only.
  */
 final class CausalAttention {
     /**
@@ -25,7 +27,7 @@ final class CausalAttention {
     static final int DIRECT_ROWS = 8;
 
     private final VectorOps ops;
-    private final int hd, width, total;
+    private final int hd, width, total, window;
     private final float scale;
     private final float[] keys, values;
     private final int kvOff, kvStride;
@@ -33,10 +35,11 @@ final class CausalAttention {
 
     /**
      * Keys and values of one head: key j (position j, j < total) at keys[kvOff + j·kvStride, +hd), its value at the
-     * same offset of values.
+     * same offset of values; window: the keys a query sees, itself included (0: all before it).
      */
-    CausalAttention(VectorOps ops, int headDim, float[] keys, float[] values, int kvOff, int kvStride, int total) {
+    CausalAttention(VectorOps ops, int headDim, float[] keys, float[] values, int kvOff, int kvStride, int total, int window) {
         this.ops = ops;
+        this.window = window;
         this.hd = headDim;
         this.width = ops.panelRows();
         this.total = total;
@@ -59,11 +62,16 @@ final class CausalAttention {
     private void direct(float[] q, float[] out, int qOff, int stride, int n, float slope) {
         float[] scores = new float[total];
         for (int i = 0; i < n; i++) {
-            int len = total - n + i + 1, qi = qOff + i * stride;
-            for (int j = 0; j < len; j++) scores[j] = ops.dot(q, qi, keys, kvOff + j * kvStride, hd) * scale;
-            weigh(scores, 0, len, slope);
-            ops.weightedSum(scores, 0, len, values, kvOff, kvStride, out, qi, hd);
+            int len = total - n + i + 1, lo = first(len), qi = qOff + i * stride;
+            for (int j = lo; j < len; j++) scores[j] = ops.dot(q, qi, keys, kvOff + j * kvStride, hd) * scale;
+            weigh(scores, lo, len - lo, slope);
+            ops.weightedSum(scores, lo, len - lo, values, kvOff + lo * kvStride, kvStride, out, qi, hd);
         }
+    }
+
+    /** The first key visible to the query that sees keys [0, len) without a window. */
+    private int first(int len) {
+        return window > 0 ? Math.max(0, len - window) : 0;
     }
 
     private void tiled(float[] q, float[] out, int qOff, int stride, int n, float slope) {
@@ -76,10 +84,11 @@ final class CausalAttention {
             for (int r0 = 0; r0 < visible; r0 += width)
                 ops.matmulPanel(tileQ, 0, tq, hd, keyPanels, r0 * hd, Math.min(width, visible - r0), scores, r0, visible);
             for (int i = 0; i < tq; i++) {
-                int row = i * visible, len = p0 + i0 + i + 1;
-                for (int j = 0; j < len; j++) scores[row + j] *= scale;
-                weigh(scores, row, len, slope);
-                Arrays.fill(scores, row + len, row + visible, 0f); // masked keys weigh nothing in P·V
+                int row = i * visible, len = p0 + i0 + i + 1, lo = first(len);
+                for (int j = lo; j < len; j++) scores[row + j] *= scale;
+                weigh(scores, row + lo, len - lo, slope);
+                Arrays.fill(scores, row, row + lo, 0f); // masked keys weigh nothing in P·V
+                Arrays.fill(scores, row + len, row + visible, 0f);
             }
             for (int c0 = 0; c0 < hd; c0 += width)
                 ops.matmulPanel(scores, 0, tq, visible, valuePanels, c0 * total, Math.min(width, hd - c0), out,

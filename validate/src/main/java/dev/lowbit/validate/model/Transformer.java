@@ -31,6 +31,8 @@ public final class Transformer implements AutoCloseable {
     private final RopeTables rope;
     private final boolean interleaved;
     private final float[] slopes;
+    /** Each layer's attention window ({@link ModelConfig#slidingWindow}), 0 for the whole context. */
+    private final int[] windows;
     /** Tokens per sequence of the forward pass under way (LLM.int8 finds outlier columns per sequence). */
     private int seqLen;
     /** Sees the input of every linear layer before it is applied (calibration), or null. */
@@ -62,6 +64,8 @@ public final class Transformer implements AutoCloseable {
             throw new FormatException(configFile, ROPE_LAYOUT_KEY + " must be half or interleaved, not '" + layout + "'");
         this.interleaved = layout.equals("interleaved");
         this.slopes = c.arch() == Architecture.BLOOM ? Alibi.slopes(c.heads(), c.raw().path(ALIBI_SCALE_KEY).asDouble(1.0)) : null;
+        this.windows = new int[c.layers()];
+        for (int i = 0; i < windows.length; i++) windows[i] = c.slidingWindow(i);
     }
 
     /** Opens a model folder (config.json and its safetensors) or a .gguf file; closed with this object. */
@@ -147,9 +151,10 @@ public final class Transformer implements AutoCloseable {
         }
         if (w.embedNorm() != null) norm(h, w.embedNorm(), w.embedNormBias(), h, rows);
         float[][] cs = rope == null ? null : rope.tables(n);
-        for (Layer l : w.layers()) {
+        for (int li = 0; li < w.layers().length; li++) {
+            Layer l = w.layers()[li];
             norm(h, l.norm1(), l.norm1Bias(), x, rows);
-            float[] attn = attention(l, x, n, batch, cs);
+            float[] attn = attention(l, li, x, n, batch, cs);
             addRows(h, matmul(l.o(), attn, rows, l.oBias(), O), rows);
             norm(h, l.norm2(), l.norm2Bias(), x, rows);
             addRows(h, matmul(l.down(), mlpHidden(l, x, rows), rows, l.downBias(), DOWN), rows);
@@ -257,7 +262,7 @@ public final class Transformer implements AutoCloseable {
         int group = H / KV;
         Kernels.parallel(B * KV, job -> {
             int b = job / KV, kvh = job % KV;
-            var heads = new CausalAttention(ops, hd, caches[b].keys[li * KV + kvh], caches[b].values[li * KV + kvh], 0, hd, p0[b] + n);
+            var heads = new CausalAttention(ops, hd, caches[b].keys[li * KV + kvh], caches[b].values[li * KV + kvh], 0, hd, p0[b] + n, windows[li]);
             for (int h = kvh * group; h < (kvh + 1) * group; h++) heads.head(q, out, (b * n * H + h) * hd, H * hd, n, slope(h));
         });
         return out;
@@ -327,7 +332,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Self-attention of one layer over each sequence; returns [batch·n × heads·headDim] before the output projection. */
-    private float[] attention(Layer l, float[] x, int n, int batch, float[][] cs) {
+    private float[] attention(Layer l, int li, float[] x, int n, int batch, float[][] cs) {
         int hd = c.headDim(), H = c.heads(), KV = c.kvHeads(), rows = n * batch;
         float[][] qkv = project(l, x, rows);
         float[] q = qkv[0], k = qkv[1], v = qkv[2];
@@ -343,7 +348,7 @@ public final class Transformer implements AutoCloseable {
         int group = H / KV;
         Kernels.parallel(batch * KV, job -> {
             int t0 = (job / KV) * n, kvh = job % KV;
-            var heads = new CausalAttention(ops, hd, k, v, (t0 * KV + kvh) * hd, KV * hd, n);
+            var heads = new CausalAttention(ops, hd, k, v, (t0 * KV + kvh) * hd, KV * hd, n, windows[li]);
             for (int h = kvh * group; h < (kvh + 1) * group; h++) heads.head(q, out, (t0 * H + h) * hd, H * hd, n, slope(h));
         });
         return out;

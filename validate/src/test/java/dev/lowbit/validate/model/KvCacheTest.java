@@ -8,6 +8,7 @@ import dev.lowbit.samples.Samples;
 import dev.lowbit.validate.TokenIds;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ class KvCacheTest {
                 Arguments.of("tiny-bloom", "", Map.of(Transformer.ALIBI_SCALE_KEY, 0.5)),
                 Arguments.of("tiny-llama", "", none),
                 Arguments.of("tiny-llama", "", Map.of(Transformer.ROPE_LAYOUT_KEY, "interleaved")),
+                Arguments.of("tiny-llama", "", Map.of("model_type", "mistral", "architectures", List.of("MistralForCausalLM"), "sliding_window", 7)),
                 Arguments.of("tiny-llama", "", rope(Map.of("rope_type", "linear", "factor", 4.0))),
                 Arguments.of("tiny-llama", "", rope(Map.of("rope_type", "dynamic", "factor", 2.0))),
                 Arguments.of("tiny-llama", "", rope(Map.of("rope_type", "yarn", "factor", 4.0, "original_max_position_embeddings", 256))),

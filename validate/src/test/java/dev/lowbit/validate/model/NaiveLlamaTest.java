@@ -179,6 +179,11 @@ class NaiveLlamaTest {
     }
 
     static double[][] forward(Model m, int[] ids, double[] inv, int rotaryDim, double attentionFactor) {
+        return forward(m, ids, inv, rotaryDim, attentionFactor, 0);
+    }
+
+    /** window > 0: query t attends to keys t − window + 1 .. t only (transformers' sliding_window_overlay: j > t − window). */
+    static double[][] forward(Model m, int[] ids, double[] inv, int rotaryDim, double attentionFactor, int window) {
         int n = ids.length, d = m.hidden, hd = m.headDim, H = m.heads, KV = m.kvHeads;
         double[][] h = new double[n][d];
         float[] emb = m.w.get("model.embed_tokens.weight");
@@ -200,15 +205,16 @@ class NaiveLlamaTest {
                     int kv = hh / (H / KV);
                     double[] s = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) {
+                    int lo = window > 0 ? Math.max(0, t - window + 1) : 0;
+                    for (int j = lo; j <= t; j++) {
                         double dot = 0;
                         for (int e = 0; e < hd; e++) dot += q[t][hh * hd + e] * k[j][kv * hd + e];
                         s[j] = dot / Math.sqrt(hd);
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
-                    for (int j = 0; j <= t; j++) z += s[j] = Math.exp(s[j] - max);
-                    for (int j = 0; j <= t; j++)
+                    for (int j = lo; j <= t; j++) z += s[j] = Math.exp(s[j] - max);
+                    for (int j = lo; j <= t; j++)
                         for (int e = 0; e < hd; e++) att[hh * hd + e] += s[j] / z * v[j][kv * hd + e];
                 }
                 double[] o = mv(m.w.get(p + "self_attn.o_proj.weight"), att, d);
@@ -232,7 +238,10 @@ class NaiveLlamaTest {
 
     /** Engine logits against the naive ones: max |Δ| within 2e-4 of the logits' scale (float32 against double). */
     static void assertLogits(Path dir, Model m, int[] ids, double[] inv, int rotaryDim, double af) {
-        double[][] want = forward(m, ids, inv, rotaryDim, af);
+        assertLogits(dir, m, ids, forward(m, ids, inv, rotaryDim, af));
+    }
+
+    static void assertLogits(Path dir, Model m, int[] ids, double[][] want) {
         try (Transformer t = Transformer.open(dir)) {
             float[] got = t.forward(ids, 0, ids.length);
             double max = 0, scale = 0;
@@ -272,6 +281,45 @@ class NaiveLlamaTest {
         Path dir = write(tmp.resolve("hd"), m, c -> {});
         assertEquals(16, ModelConfig.read(dir).headDim());
         assertLogits(dir, m, tokens(24, m.vocab, 4), base(10000, 16), 16, 1);
+    }
+
+    /**
+     * Mistral's sliding_window: each query sees itself and the window − 1 keys before it, on every layer; 70 tokens
+     * with a window of 5 run the prompt path over two query tiles (60 rows each) and a window larger than the sequence
+     * changes nothing. Qwen2 applies its window only with use_sliding_window, on the layers from max_window_layers on.
+     */
+    @Test
+    void slidingWindow() throws IOException {
+        Model m = random(48, 4, 2, 12, 40, 97, 2, false, 21);
+        int[] ids = tokens(70, m.vocab, 22);
+        Path mistral = write(tmp.resolve("swa"), m, c -> mistral(c).put("sliding_window", 5));
+        assertEquals(5, ModelConfig.read(mistral).slidingWindow(1));
+        double[][] windowed = forward(m, ids, base(10000, 12), 12, 1, 5), full = forward(m, ids, base(10000, 12), 12, 1);
+        assertTrue(Math.abs(windowed[69][3] - full[69][3]) > 1e-3, "the window changes the naive logits");
+        assertLogits(mistral, m, ids, windowed);
+        assertLogits(write(tmp.resolve("swa-wide"), m, c -> mistral(c).put("sliding_window", 70)), m, ids, full);
+        assertLogits(write(tmp.resolve("swa-null"), m, c -> mistral(c).putNull("sliding_window")), m, ids, full);
+        ModelConfig off = ModelConfig.read(write(tmp.resolve("qwen-off"), m, c -> qwen2(c).put("sliding_window", 5).put("use_sliding_window", false)));
+        assertEquals(List.of(0, 0), List.of(off.slidingWindow(0), off.slidingWindow(1)), "Qwen2Config: no window without use_sliding_window");
+        ModelConfig q = ModelConfig.read(write(tmp.resolve("qwen-on"), m, c -> qwen2(c).put("sliding_window", 5).put("use_sliding_window", true)
+                .put("max_window_layers", 1)));
+        assertEquals(List.of(0, 5), List.of(q.slidingWindow(0), q.slidingWindow(1)), "Qwen2Config: sliding from max_window_layers on");
+        ModelConfig typed = ModelConfig.read(write(tmp.resolve("qwen-types"), m, c -> {
+            qwen2(c).put("sliding_window", 5).put("use_sliding_window", true);
+            c.putArray("layer_types").add("sliding_attention").add("full_attention");
+        }));
+        assertEquals(List.of(5, 0), List.of(typed.slidingWindow(0), typed.slidingWindow(1)), "layer_types as config.json lists them");
+        assertEquals(0, ModelConfig.read(write(tmp.resolve("llama-sw"), m, c -> c.put("sliding_window", 5))).slidingWindow(0), "Llama has none");
+    }
+
+    private static ObjectNode mistral(ObjectNode c) {
+        c.putArray("architectures").add("MistralForCausalLM");
+        return c.put("model_type", "mistral");
+    }
+
+    private static ObjectNode qwen2(ObjectNode c) {
+        c.putArray("architectures").add("Qwen2ForCausalLM");
+        return c.put("model_type", "qwen2");
     }
 
     /** tie_word_embeddings: no lm_head tensor, the logits use the input embedding. */
