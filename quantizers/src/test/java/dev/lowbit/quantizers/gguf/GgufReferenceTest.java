@@ -1,6 +1,7 @@
 package dev.lowbit.quantizers.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,11 +15,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * lowbit's GGUF export against the files llama.cpp made from the shared samples (reference/gguf/gguf_refs.json):
- * the same type for every tensor, the same metadata and tensor infos byte for byte, and the same whole file.
+ * the same type for every tensor, the same metadata and tensor infos byte for byte, and the same whole file (but for
+ * the scores of a Llama-style tokenizer.json, see converterMeta).
  */
 class GgufReferenceTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -67,15 +71,61 @@ class GgufReferenceTest {
         Path dir = sample(sample);
         JsonNode r = ref(dir, ft);
         GgufExport.Plan plan = GgufExport.plan(dir, GgufFileType.parse(ft));
-        List<GgufWriter.TensorSpec> specs = new ArrayList<>();
-        for (GgufExport.TensorPlan t : plan.tensors()) specs.add(new GgufWriter.TensorSpec(t.name(), GgmlType.named(t.type()).id, t.ne(), t.bytes(), null));
-        byte[] meta = GgufWriter.meta(plan.kv(), specs);
+        byte[] meta = converterMeta(dir, plan);
         byte[] refHead = new byte[meta.length];
         try (InputStream in = Files.newInputStream(dir.resolve("reference/gguf").resolve(r.path("file").asText()))) {
             assertEquals(meta.length, in.readNBytes(refHead, 0, meta.length));
         }
         if (!Arrays.equals(refHead, meta)) fail("metadata differs from " + r.path("file").asText() + ": " + ranges(refHead, meta));
-        assertEquals(r.path("bytes").asLong(), GgufWriter.fileSize(plan.kv(), specs), "file size");
+        assertEquals(r.path("bytes").asLong(), GgufWriter.fileSize(plan.kv(), specs(plan)), "file size");
+    }
+
+    static List<GgufWriter.TensorSpec> specs(GgufExport.Plan plan) {
+        List<GgufWriter.TensorSpec> specs = new ArrayList<>();
+        for (GgufExport.TensorPlan t : plan.tensors()) specs.add(new GgufWriter.TensorSpec(t.name(), GgmlType.named(t.type()).id, t.ne(), t.bytes(), null));
+        return specs;
+    }
+
+    /** Whether the sample's vocabulary is a Llama-style tokenizer.json (no tokenizer.model): _set_vocab_llama_hf's. */
+    static boolean llamaHf(Path dir) {
+        return !Files.exists(dir.resolve("tokenizer.model")) && GgufVocab.isLlamaHf(GgufVocab.readJson(dir.resolve("tokenizer.json")));
+    }
+
+    /**
+     * The plan's metadata and tensor infos, with a Llama-style tokenizer.json's scores as the converter writes them
+     * ({@link ConverterScores}; lowbit's are checked by {@link #llamaHfScoresAreMergeRanks}).
+     */
+    static byte[] converterMeta(Path dir, GgufExport.Plan plan) {
+        byte[] meta = GgufWriter.meta(plan.kv(), specs(plan));
+        return llamaHf(dir) ? ConverterScores.of(meta) : meta;
+    }
+
+    /**
+     * tiny-llama's tokenizer.json is Llama-style BPE: each token's score is minus the rank of the first merge that
+     * makes it (0 for merges[0]), the tokens no merge makes (bytes, single characters, specials) one below the last.
+     * With these llama.cpp tokenizes the sample's eval text as transformers does (159,744 tokens compared, measured
+     * with llama-perplexity's token dump); with the converter's −1000 its tokens left transformers' at the 14th.
+     */
+    @Test
+    void llamaHfScoresAreMergeRanks() throws IOException {
+        Path dir = sample("tiny-llama");
+        JsonNode tok = JSON.readTree(dir.resolve("tokenizer.json").toFile()), merges = tok.path("model").path("merges");
+        Map<String, Integer> first = new HashMap<>();
+        for (int r = 0; r < merges.size(); r++) {
+            JsonNode m = merges.get(r);
+            first.putIfAbsent(m.isTextual() ? m.asText().replaceFirst(" ", "") : m.get(0).asText() + m.get(1).asText(), r);
+        }
+        GgufExport.Plan plan = GgufExport.plan(dir, GgufFileType.F16);
+        List<?> tokens = plan.kv().get("tokenizer.ggml.tokens").asList(), scores = plan.kv().get("tokenizer.ggml.scores").asList();
+        int base = tok.path("model").path("vocab").size(), made = 0;
+        for (int id = 0; id < base; id++) {
+            Integer r = first.get((String) tokens.get(id));
+            if (r != null) made++;
+            assertEquals(r != null ? -r : -(first.size() + 1), (double) scores.get(id), 0.0, tokens.get(id) + " (id " + id + ")");
+        }
+        assertTrue(made > 3000, made + " tokens made by merges");
+        String firstMerge = merges.get(0).isTextual() ? merges.get(0).asText().replaceFirst(" ", "") : merges.get(0).get(0).asText() + merges.get(0).get(1).asText();
+        assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits((double) scores.get(tokens.indexOf(firstMerge))), "+0 for the first merge");
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -89,6 +139,7 @@ class GgufReferenceTest {
         GgufExport.Result res = GgufExport.run(dir, out, type, false, null);
         assertEquals(r.path("bytes").asLong(), res.fileBytes());
         byte[] got = Files.readAllBytes(out);
+        if (llamaHf(dir)) got = ConverterScores.of(got); // see converterMeta
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(got));
         if (!sha.equals(r.path("sha256").asText())) {
             byte[] want = Files.readAllBytes(dir.resolve("reference/gguf").resolve(r.path("file").asText()));
