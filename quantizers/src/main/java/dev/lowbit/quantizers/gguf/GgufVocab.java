@@ -258,7 +258,7 @@ final class GgufVocab {
         List<Double> scores = new ArrayList<>();
         List<Long> types = new ArrayList<>();
         Pattern byteTok = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
-        Map<String, Integer> ranks = mergeRanks(tok);
+        Map<String, Integer> ranks = mergeRanks(dir.resolve("tokenizer.json"), tok);
         for (int id = 0; id < base; id++) {
             String t = rev.get(id);
             if (t == null) throw new FormatException(dir.resolve("tokenizer.json"), "token id " + id + " is missing from the vocabulary");
@@ -305,18 +305,16 @@ final class GgufVocab {
         return 0.0 - (r != null ? r : ranks.size() + 1);
     }
 
-    /** Each token a merge of tokenizer.json makes, with the rank of the first merge that makes it. */
-    private static Map<String, Integer> mergeRanks(JsonNode tok) {
+    /** Each token a merge of tokenizer.json makes ("a b" or ["a", "b"]), with the rank of the first merge that makes it. */
+    private static Map<String, Integer> mergeRanks(Path file, JsonNode tok) {
         Map<String, Integer> ranks = new HashMap<>();
         JsonNode m = tok.path("model").path("merges");
         for (int r = 0; r < m.size(); r++) {
             JsonNode x = m.get(r);
             String t;
-            if (x.isTextual()) {
-                String s = x.asText();
-                int sp = s.indexOf(' ');
-                t = s.substring(0, sp) + s.substring(sp + 1);
-            } else t = x.get(0).asText() + x.get(1).asText();
+            if (x.isTextual() && x.asText().indexOf(' ') > 0) t = x.asText().replaceFirst(" ", "");
+            else if (x.isArray() && x.size() == 2) t = x.get(0).asText() + x.get(1).asText();
+            else throw new FormatException(file, "merge " + r + " is neither \"a b\" nor [\"a\", \"b\"]: " + x);
             ranks.putIfAbsent(t, r);
         }
         return ranks;
