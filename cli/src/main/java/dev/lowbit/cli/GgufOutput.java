@@ -44,7 +44,7 @@ final class GgufOutput {
             o.println(Json.pretty(r));
             return 0;
         }
-        for (String w : r.warnings()) err.println("lowbit: warning: " + w);
+        Warnings.print(err, r.warnings());
         if (dryRun) {
             int w = r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(6);
             o.printf("%-" + w + "s  %-7s %-18s %12s%n", "tensor", "type", "shape", "bytes");

@@ -55,6 +55,9 @@ class GgufCommandsTest {
         CliRun q = CliRun.of("quantize", v.toString(), "-o", out.toString(), "--scheme", "F16");
         assertEquals(0, q.code(), q.err());
         assertTrue(q.err().contains("the vocabulary has 4097 tokens but the token embedding 4096 rows: llama.cpp refuses such a file"), q.err());
+        CliRun quiet = CliRun.of("quantize", v.toString(), "-o", tmp.resolve("quiet.gguf").toString(), "--scheme", "F16", "-q");
+        assertEquals(0, quiet.code(), quiet.err());
+        assertFalse(quiet.err().contains("warning"), "-q: no warnings, " + quiet.err());
         CliRun r = CliRun.of("inspect", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("tokenizer              llama, 4097 tokens for 4096 rows of token_embd.weight: llama.cpp refuses this file"), r.out());
